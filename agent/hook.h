@@ -1,0 +1,51 @@
+/*
+ * hook.h - the allocator family, traced.
+ *
+ * The entry points (preload.c for LD_PRELOAD, wrap.c for -Wl,--wrap) only
+ * pass the real allocator and their caller's return address to these; all
+ * policy lives here, once.
+ */
+#ifndef JHOOK_HOOK_H
+#define JHOOK_HOOK_H
+
+#include <stddef.h>
+
+/* The allocator underneath: glibc, jemalloc, tcmalloc, or __real_* when wrapped. */
+struct hook_real {
+	void	*(*malloc)(size_t);
+	void	 (*free)(void *);
+	void	*(*calloc)(size_t, size_t);
+	void	*(*realloc)(void *, size_t);
+	int	 (*posix_memalign)(void **, size_t, size_t);
+	void	*(*aligned_alloc)(size_t, size_t);
+	void	*(*memalign)(size_t, size_t);
+	size_t	 (*usable_size)(void *);
+};
+
+extern struct hook_real hook_real;
+
+/*
+ * Marks the calling thread as inside the agent until hook_guard_leave():
+ * its allocations pass through untraced.  Every agent path that may
+ * allocate (unwinders, dl_iterate_phdr, thread creation) runs inside it.
+ */
+int	hook_guard_enter(void);
+void	hook_guard_leave(int previous);
+/* 1 once the real allocator is known (bootstrap finished). */
+int	hook_ready(void);
+
+void	*hook_malloc(size_t size, void *caller);
+void	 hook_free(void *ptr, void *caller);
+void	*hook_calloc(size_t nmemb, size_t size, void *caller);
+void	*hook_realloc(void *ptr, size_t size, void *caller);
+void	*hook_reallocarray(void *ptr, size_t nmemb, size_t size, void *caller);
+int	 hook_posix_memalign(void **out, size_t align, size_t size, void *caller);
+void	*hook_aligned_alloc(size_t align, size_t size, void *caller);
+void	*hook_memalign(size_t align, size_t size, void *caller);
+void	*hook_valloc(size_t size, void *caller);
+void	*hook_pvalloc(size_t size, void *caller);
+char	*hook_strdup(const char *s, void *caller);
+char	*hook_strndup(const char *s, size_t n, void *caller);
+size_t	 hook_usable_size(void *ptr);
+
+#endif /* JHOOK_HOOK_H */

@@ -1,0 +1,33 @@
+/*
+ * module.h - the loaded ELF modules, remembered for the life of the process.
+ *
+ * A frame is stored as (module id, offset from the module's load address)
+ * when its anchor is created, so it can be named after the module is
+ * dlclose()d, and a report can be symbolized on another host (build-id).
+ */
+#ifndef JHOOK_MODULE_H
+#define JHOOK_MODULE_H
+
+#include <stdint.h>
+
+#define MOD_UNKNOWN	UINT32_MAX
+
+struct anc_frame;
+
+void	 mod_initialise(void);
+/*
+ * Resolves n captured addresses into frames.  Called with no agent lock
+ * held: it may call dl_iterate_phdr (the loader's lock) when an address
+ * falls outside every known module.
+ */
+void	 mod_resolve(const uintptr_t *addrs, unsigned n, struct anc_frame *out);
+/* Module ids are 0 .. mod_count()-1 and never reused. */
+uint32_t mod_count(void);
+/* Absolute path ("" when unknown), load address, GNU build-id as hex ("" when none). */
+const char *mod_path(uint32_t id);
+uintptr_t mod_base(uint32_t id);
+const char *mod_build_id(uint32_t id);
+/* 1 while the module is still mapped. */
+int	 mod_loaded(uint32_t id);
+
+#endif /* JHOOK_MODULE_H */

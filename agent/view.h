@@ -1,0 +1,30 @@
+/*
+ * view.h - "changed since the last look", kept per consumer.
+ *
+ * The original kept one `changed` bit per anchor, so any reader hid changes
+ * from every other.  Here each consumer (the C API and periodic checker are
+ * consumer 0; control-socket clients name their own) remembers the alloc
+ * and free counts it last saw of each anchor.
+ */
+#ifndef JHOOK_VIEW_H
+#define JHOOK_VIEW_H
+
+#include <stdint.h>
+
+#define VIEW_LEGACY	0	/* jhook_check_leak and the periodic checker */
+#define VIEW_MAX	32	/* consumers at once; the least recently used is recycled */
+
+struct anc_view;
+
+/* The consumer slot for a name ("" or NULL = legacy); -1 when none can be had. */
+int	view_consumer(const char *name);
+/* 1 when the anchor's counts differ from what consumer last saw (or it never saw it). */
+int	view_changed(int consumer, const struct anc_view *a);
+/* Records that consumer has now seen the anchor's counts. */
+void	view_mark_seen(int consumer, const struct anc_view *a);
+/* 1 when the choice (jhook_check_leak's meaning) selects the anchor. */
+int	view_selects(int choice, int changed, const struct anc_view *a);
+/* Drops every consumer's state (jhook_stop). */
+void	view_reset(void);
+
+#endif /* JHOOK_VIEW_H */
