@@ -26,5 +26,7 @@ void	view_mark_seen(int consumer, const struct anc_view *a);
 int	view_selects(int choice, int changed, const struct anc_view *a);
 /* Drops every consumer's state (jhook_stop). */
 void	view_reset(void);
+/* In a forked child: a lock may have been held by a thread that is gone. */
+void	view_fork_child(void);
 
 #endif /* JHOOK_VIEW_H */
