@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define ANC_NONE	UINT32_MAX
+#define ANC_MAX		(1u << 22)	/* ids fit in 22 bits beside a block's flags */
 
 /* One frame, resolved when its anchor is created (module ids from module.h). */
 struct anc_frame {

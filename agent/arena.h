@@ -17,5 +17,9 @@ void	 arena_release(void *p, size_t len);
 void	*arena_alloc(size_t len);
 /* Bytes the agent holds from the kernel, for status and benchmarks. */
 size_t	 arena_bytes(void);
+/* Holds the record lock across fork so the child never inherits it held. */
+void	 arena_fork_prepare(void);
+void	 arena_fork_parent(void);
+void	 arena_fork_child(void);
 
 #endif /* JHOOK_ARENA_H */

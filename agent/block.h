@@ -36,6 +36,8 @@ void	blk_foreach(blk_visit_fn visit, void *arg);
 /* Forgets every block (jhook_stop): they will be freed untraced. */
 void	blk_clear(void);
 size_t	blk_live(void);
+/* 0 only when no block has been traced since the last clear: free() can skip the lookup. */
+int	blk_maybe_traced(void);
 /* Holds every shard across fork so the child never inherits a held lock. */
 void	blk_fork_prepare(void);
 void	blk_fork_parent(void);

@@ -1,0 +1,127 @@
+/*
+ * agent.c - the agent's life cycle: modules brought up in order when the
+ * agent loads, fork handled, the exit report written last.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "anchor.h"
+#include "arena.h"
+#include "block.h"
+#include "bound.h"
+#include "checker.h"
+#include "config.h"
+#include "hook.h"
+#include "module.h"
+#include "report.h"
+#include "stack.h"
+#include "view.h"
+
+enum agent_state {
+	AGENT_NONE,
+	AGENT_STARTING,
+	AGENT_RUNNING,
+	AGENT_FINISHED,
+};
+
+static int	agent_state_now = AGENT_NONE;
+static char	agent_exe_path[CFG_PATH_MAX];
+
+const char *
+agent_exe(void)
+{
+	return agent_exe_path;
+}
+
+static void
+agent_read_exe(void)
+{
+	ssize_t	n = readlink("/proc/self/exe", agent_exe_path, sizeof agent_exe_path - 1);
+
+	agent_exe_path[n > 0 ? n : 0] = '\0';
+}
+
+/* Lock order as at run time: anchors, then blocks, then the record arena. */
+static void
+agent_fork_prepare(void)
+{
+	anc_fork_prepare();
+	blk_fork_prepare();
+	arena_fork_prepare();
+}
+
+static void
+agent_fork_parent(void)
+{
+	arena_fork_parent();
+	blk_fork_parent();
+	anc_fork_parent();
+}
+
+/* The child keeps counting its own blocks, under its own pid. */
+static void
+agent_fork_child(void)
+{
+	arena_fork_child();
+	blk_fork_child();
+	anc_fork_child();
+	cfg_expand_paths();
+	chk_fork_child();
+}
+
+void
+agent_initialise(void)
+{
+	int	g;
+
+	if (agent_state_now != AGENT_NONE)
+		return;
+	agent_state_now = AGENT_STARTING;
+	g = hook_guard_enter();
+	cfg_initialise();
+	agent_read_exe();
+	anc_initialise();
+	blk_initialise();
+	mod_initialise();
+	stk_initialise();
+	pthread_atfork(agent_fork_prepare, agent_fork_parent, agent_fork_child);
+	chk_initialise();
+	agent_state_now = AGENT_RUNNING;
+	if (cfg.start_on_load)
+		CFG_SET(tracing, 1);
+	hook_guard_leave(g);
+}
+
+void
+agent_finalise(void)
+{
+	int	g;
+
+	if (agent_state_now != AGENT_RUNNING)
+		return;
+	agent_state_now = AGENT_FINISHED;
+	g = hook_guard_enter();
+	CFG_SET(tracing, 0);
+	chk_finalise();
+	rep_exit();
+	hook_guard_leave(g);
+}
+
+void
+agent_start(void)
+{
+	if (agent_state_now == AGENT_RUNNING)
+		CFG_SET(tracing, 1);
+}
+
+void
+agent_stop(void)
+{
+	CFG_SET(tracing, 0);
+	blk_clear();
+	anc_reset();
+	bnd_reset();
+	view_reset();
+}

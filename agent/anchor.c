@@ -1,0 +1,383 @@
+/*
+ * anchor.c - the anchor table.
+ *
+ * Lookups are lock-free: bucket heads and chain links are published with
+ * release stores and anchors are never freed, so a reader only ever sees
+ * complete records.  Creation takes a lock striped by bucket.  Call stacks
+ * are interned apart from anchors, so the many sizes allocated from one
+ * site share one copy of its frames.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include "anchor.h"
+#include "arena.h"
+#include "lock.h"
+#include "module.h"
+
+#define ANC_CHUNK_BITS	12
+#define ANC_CHUNK	(1u << ANC_CHUNK_BITS)
+#define ANC_CHUNKS	(ANC_MAX / ANC_CHUNK)
+#define ANC_BUCKETS	(1u << 18)
+#define ANC_STRIPES	64
+#define STK_BUCKETS	(1u << 16)
+#define ANC_MAX_DEPTH	64
+
+/* An interned call stack. */
+struct anc_stack {
+	uint64_t		 hash;
+	struct anc_stack	*next;
+	uint32_t		 depth;
+	uint32_t		 unused;
+	struct anc_frame	 frames[];
+};
+
+struct anchor {
+	uint64_t		 alloc;		/* atomic */
+	uint64_t		 free;		/* atomic */
+	size_t			 size;
+	uint64_t		 hash;
+	const struct anc_stack	*stack;
+	uint32_t		 next;		/* chain: id + 1, 0 ends */
+	uint32_t		 generation;
+	int			 method;
+};
+
+static struct anchor	*anc_chunks[ANC_CHUNKS];
+static uint32_t		*anc_buckets;		/* id + 1 of the chain head */
+static struct anc_stack	**anc_stacks;		/* interned stacks by hash */
+static lock_t		 anc_stripes[ANC_STRIPES];
+static lock_t		 anc_stack_lock = LOCK_INITIALISER;
+static lock_t		 anc_chunk_lock = LOCK_INITIALISER;
+static uint32_t		 anc_next_id;
+static uint32_t		 anc_gen;
+static uint32_t		 anc_live;		/* anchors of this generation */
+static size_t		 anc_total;
+static size_t		 anc_peak;
+
+void
+anc_initialise(void)
+{
+	if (anc_buckets == NULL)
+		anc_buckets = arena_pages(ANC_BUCKETS * sizeof *anc_buckets);
+	if (anc_stacks == NULL)
+		anc_stacks = arena_pages(STK_BUCKETS * sizeof *anc_stacks);
+}
+
+static inline struct anchor *
+anc_at(uint32_t id)
+{
+	struct anchor	*chunk;
+
+	if (id >= ANC_MAX)
+		return NULL;
+	chunk = __atomic_load_n(&anc_chunks[id >> ANC_CHUNK_BITS], __ATOMIC_ACQUIRE);
+	return chunk ? &chunk[id & (ANC_CHUNK - 1)] : NULL;
+}
+
+static inline uint64_t
+anc_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t
+anc_hash_frames(const uintptr_t *frames, unsigned depth)
+{
+	uint64_t	h = depth;
+	unsigned	i;
+
+	for (i = 0; i < depth; i++)
+		h = anc_mix(h, frames[i]);
+	return h;
+}
+
+static int
+anc_stack_equal(const struct anc_stack *s, const uintptr_t *frames, unsigned depth)
+{
+	unsigned	i;
+
+	if (s->depth != depth)
+		return 0;
+	for (i = 0; i < depth; i++) {
+		if (s->frames[i].addr != frames[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The anchor for the key in this generation, or ANC_NONE; lock-free. */
+static uint32_t
+anc_lookup(uint64_t hash, size_t size, const uintptr_t *frames, unsigned depth,
+    int method, uint32_t gen)
+{
+	uint32_t	 link;
+	struct anchor	*a;
+
+	link = __atomic_load_n(&anc_buckets[hash & (ANC_BUCKETS - 1)], __ATOMIC_ACQUIRE);
+	while (link != 0) {
+		a = anc_at(link - 1);
+		if (a->hash == hash && a->size == size && a->method == method &&
+		    a->generation == gen && anc_stack_equal(a->stack, frames, depth))
+			return link - 1;
+		link = __atomic_load_n(&a->next, __ATOMIC_ACQUIRE);
+	}
+	return ANC_NONE;
+}
+
+/* The interned copy of a stack, resolved into modules; NULL when out of memory. */
+static const struct anc_stack *
+anc_intern(const uintptr_t *frames, unsigned depth, const struct anc_frame *resolved)
+{
+	uint64_t		 h = anc_hash_frames(frames, depth);
+	struct anc_stack	**head = &anc_stacks[h & (STK_BUCKETS - 1)];
+	struct anc_stack	*s;
+
+	lock_acquire(&anc_stack_lock);
+	for (s = *head; s != NULL; s = s->next) {
+		if (s->hash == h && anc_stack_equal(s, frames, depth))
+			break;
+	}
+	if (s == NULL &&
+	    (s = arena_alloc(sizeof *s + depth * sizeof s->frames[0])) != NULL) {
+		s->hash = h;
+		s->depth = depth;
+		memcpy(s->frames, resolved, depth * sizeof s->frames[0]);
+		s->next = *head;
+		*head = s;
+	}
+	lock_release(&anc_stack_lock);
+	return s;
+}
+
+/* Makes sure the chunk holding id exists; -1 when out of memory. */
+static int
+anc_ensure_chunk(uint32_t id)
+{
+	struct anchor	**slot = &anc_chunks[id >> ANC_CHUNK_BITS];
+	struct anchor	 *chunk;
+	int		  rc = 0;
+
+	if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) != NULL)
+		return 0;
+	lock_acquire(&anc_chunk_lock);
+	if (*slot == NULL) {
+		chunk = arena_pages(ANC_CHUNK * sizeof(struct anchor));
+		if (chunk != NULL)
+			__atomic_store_n(slot, chunk, __ATOMIC_RELEASE);
+		else
+			rc = -1;
+	}
+	lock_release(&anc_chunk_lock);
+	return rc;
+}
+
+/* Creates the anchor under its stripe lock, unless a racing thread did. */
+static uint32_t
+anc_create(uint64_t hash, size_t size, const uintptr_t *frames, unsigned depth,
+    int method, const struct anc_stack *stack)
+{
+	uint32_t	*bucket = &anc_buckets[hash & (ANC_BUCKETS - 1)];
+	lock_t		*stripe = &anc_stripes[hash % ANC_STRIPES];
+	uint32_t	 id, gen;
+	struct anchor	*a;
+
+	lock_acquire(stripe);
+	gen = __atomic_load_n(&anc_gen, __ATOMIC_ACQUIRE);
+	id = anc_lookup(hash, size, frames, depth, method, gen);
+	if (id != ANC_NONE)
+		goto out;
+	id = __atomic_load_n(&anc_next_id, __ATOMIC_RELAXED);
+	do {
+		if (id >= ANC_MAX) {
+			id = ANC_NONE;
+			goto out;
+		}
+	} while (!__atomic_compare_exchange_n(&anc_next_id, &id, id + 1, 1,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	if (anc_ensure_chunk(id) != 0) {
+		id = ANC_NONE;
+		goto out;
+	}
+	a = anc_at(id);
+	a->size = size;
+	a->hash = hash;
+	a->stack = stack;
+	a->method = method;
+	a->generation = gen;
+	a->next = *bucket;
+	__atomic_store_n(bucket, id + 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&anc_live, 1, __ATOMIC_RELAXED);
+out:
+	lock_release(stripe);
+	return id;
+}
+
+uint32_t
+anc_find_or_create(size_t size, const uintptr_t *frames, unsigned depth, int method)
+{
+	struct anc_frame	 resolved[ANC_MAX_DEPTH];
+	const struct anc_stack	*stack;
+	uint64_t		 hash;
+	uint32_t		 id;
+
+	if (anc_buckets == NULL || anc_stacks == NULL || depth == 0 || depth > ANC_MAX_DEPTH)
+		return ANC_NONE;
+	hash = anc_mix(anc_hash_frames(frames, depth), size) ^ (uint64_t)method;
+	id = anc_lookup(hash, size, frames, depth, method,
+	    __atomic_load_n(&anc_gen, __ATOMIC_ACQUIRE));
+	if (id != ANC_NONE)
+		return id;
+	/* First sight: name the frames now, with no lock held (dl_iterate_phdr). */
+	mod_resolve(frames, depth, resolved);
+	if ((stack = anc_intern(frames, depth, resolved)) == NULL)
+		return ANC_NONE;
+	return anc_create(hash, size, frames, depth, method, stack);
+}
+
+void
+anc_count_alloc(uint32_t id)
+{
+	struct anchor	*a = anc_at(id);
+	size_t		 total, peak;
+
+	if (a == NULL)
+		return;
+	__atomic_add_fetch(&a->alloc, 1, __ATOMIC_RELAXED);
+	if (a->generation != __atomic_load_n(&anc_gen, __ATOMIC_RELAXED))
+		return;
+	total = __atomic_add_fetch(&anc_total, a->size, __ATOMIC_RELAXED);
+	peak = __atomic_load_n(&anc_peak, __ATOMIC_RELAXED);
+	while (total > peak && !__atomic_compare_exchange_n(&anc_peak, &peak,
+	    total, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+void
+anc_count_free(uint32_t id)
+{
+	struct anchor	*a = anc_at(id);
+
+	if (a == NULL)
+		return;
+	__atomic_add_fetch(&a->free, 1, __ATOMIC_RELAXED);
+	/* A block of an older generation was never part of these totals. */
+	if (a->generation == __atomic_load_n(&anc_gen, __ATOMIC_RELAXED))
+		__atomic_sub_fetch(&anc_total, a->size, __ATOMIC_RELAXED);
+}
+
+size_t
+anc_size(uint32_t id)
+{
+	struct anchor	*a = anc_at(id);
+
+	return a ? a->size : 0;
+}
+
+uint32_t
+anc_limit(void)
+{
+	uint32_t	n = __atomic_load_n(&anc_next_id, __ATOMIC_ACQUIRE);
+
+	return n > ANC_MAX ? ANC_MAX : n;
+}
+
+int
+anc_view(uint32_t id, struct anc_view *out)
+{
+	struct anchor	*a = anc_at(id);
+
+	if (a == NULL || a->stack == NULL ||
+	    a->generation != __atomic_load_n(&anc_gen, __ATOMIC_ACQUIRE))
+		return 0;
+	out->id = id;
+	out->size = a->size;
+	out->method = a->method;
+	out->depth = a->stack->depth;
+	out->frames = a->stack->frames;
+	/* Free first: alloc read later is never below it, so diff >= 0. */
+	out->free = __atomic_load_n(&a->free, __ATOMIC_ACQUIRE);
+	out->alloc = __atomic_load_n(&a->alloc, __ATOMIC_ACQUIRE);
+	return 1;
+}
+
+size_t
+anc_total_bytes(void)
+{
+	size_t	t = __atomic_load_n(&anc_total, __ATOMIC_RELAXED);
+
+	/* A free racing a reset can leave a transient wrap-around. */
+	return (ssize_t)t < 0 ? 0 : t;
+}
+
+size_t
+anc_peak_bytes(void)
+{
+	return __atomic_load_n(&anc_peak, __ATOMIC_RELAXED);
+}
+
+uint32_t
+anc_live_count(void)
+{
+	return __atomic_load_n(&anc_live, __ATOMIC_RELAXED);
+}
+
+uint32_t
+anc_generation(void)
+{
+	return __atomic_load_n(&anc_gen, __ATOMIC_ACQUIRE);
+}
+
+void
+anc_reset(void)
+{
+	unsigned	i;
+
+	for (i = 0; i < ANC_STRIPES; i++)
+		lock_acquire(&anc_stripes[i]);
+	__atomic_add_fetch(&anc_gen, 1, __ATOMIC_RELEASE);
+	/* Old anchors stay (blocks may name them) but leave the buckets. */
+	if (anc_buckets != NULL)
+		madvise(anc_buckets, ANC_BUCKETS * sizeof *anc_buckets, MADV_DONTNEED);
+	__atomic_store_n(&anc_live, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&anc_total, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&anc_peak, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < ANC_STRIPES; i++)
+		lock_release(&anc_stripes[i]);
+}
+
+void
+anc_fork_prepare(void)
+{
+	unsigned	i;
+
+	for (i = 0; i < ANC_STRIPES; i++)
+		lock_acquire(&anc_stripes[i]);
+	lock_acquire(&anc_stack_lock);
+	lock_acquire(&anc_chunk_lock);
+}
+
+void
+anc_fork_parent(void)
+{
+	unsigned	i;
+
+	lock_release(&anc_chunk_lock);
+	lock_release(&anc_stack_lock);
+	for (i = 0; i < ANC_STRIPES; i++)
+		lock_release(&anc_stripes[i]);
+}
+
+void
+anc_fork_child(void)
+{
+	unsigned	i;
+
+	lock_reset(&anc_chunk_lock);
+	lock_reset(&anc_stack_lock);
+	for (i = 0; i < ANC_STRIPES; i++)
+		lock_reset(&anc_stripes[i]);
+}
