@@ -50,11 +50,9 @@ struct mod_entry {
 
 /* The state of one dl_iterate_phdr pass. */
 struct mod_scan {
-	int			started;
-	int			locked;
-	unsigned		stamp;
-	unsigned long long	adds, subs;
-	int			counted;	/* adds/subs were provided */
+	int		started;
+	int		locked;
+	unsigned	stamp;
 };
 
 static struct mod_entry	*mod_chunks[MOD_CHUNKS];
@@ -63,6 +61,7 @@ static lock_t		 mod_lock = LOCK_INITIALISER;
 static unsigned		 mod_stamp;		/* under mod_lock */
 static int		 mod_scanned;		/* a full scan completed */
 static unsigned long long mod_adds, mod_subs;	/* counters at that scan */
+static unsigned long long mod_seen_adds, mod_seen_subs;	/* at this scan */
 static char		 mod_exe[PATH_MAX];
 
 /* The entry for id (which must be below a count read with acquire). */
@@ -318,12 +317,14 @@ mod_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		sc->started = 1;
 		lock_acquire(&mod_lock);
 		sc->locked = 1;
+		/* Without the counters (old loaders) every refresh is a full walk. */
+		mod_seen_adds = mod_seen_subs = ~0ull;
 		if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
-			sc->counted = 1;
-			sc->adds = info->dlpi_adds;
-			sc->subs = info->dlpi_subs;
-			if (mod_scanned && sc->adds == mod_adds && sc->subs == mod_subs)
+			if (mod_scanned && info->dlpi_adds == mod_adds &&
+			    info->dlpi_subs == mod_subs)
 				return (1);
+			mod_seen_adds = info->dlpi_adds;
+			mod_seen_subs = info->dlpi_subs;
 		}
 		sc->stamp = ++mod_stamp;
 	}
@@ -333,21 +334,19 @@ mod_phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 /* After a full scan: what it did not see has been unloaded (under mod_lock). */
 static void
-mod_sweep(const struct mod_scan *sc)
+mod_sweep(unsigned stamp)
 {
 	struct mod_entry	*e;
 	uint32_t		 i;
 
 	for (i = 0; i < mod_n; i++) {
 		e = mod_at(i);
-		if (e->stamp != sc->stamp)
+		if (e->stamp != stamp)
 			__atomic_store_n(&e->loaded, 0, __ATOMIC_RELEASE);
 	}
 	mod_scanned = 1;
-	if (sc->counted) {
-		mod_adds = sc->adds;
-		mod_subs = sc->subs;
-	}
+	mod_adds = mod_seen_adds;
+	mod_subs = mod_seen_subs;
 }
 
 /* Brings the table up to date with the loader, at most one walk. */
@@ -365,7 +364,7 @@ mod_refresh(void)
 	if (!sc.locked)
 		return;
 	if (stopped == 0)
-		mod_sweep(&sc);
+		mod_sweep(sc.stamp);
 	lock_release(&mod_lock);
 }
 

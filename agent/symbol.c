@@ -413,7 +413,8 @@ sym_lookup(uint32_t module, uintptr_t offset, char *name, size_t namelen, uintpt
 	if (e->value > offset || (e->size != 0 && offset - e->value >= e->size))
 		return (0);
 	if (namelen > 0) {
-		len = strnlen(t->strtab + e->name, t->strsz - e->name);
+		/* glibc's debug .symtab spells versions in ("memcpy@GLIBC_2.2.5"). */
+		len = strcspn(t->strtab + e->name, "@");
 		if (len >= namelen)
 			len = namelen - 1;
 		memcpy(name, t->strtab + e->name, len);
