@@ -44,6 +44,8 @@ void	bnd_record(uintptr_t ptr, uint32_t anchor, enum bnd_where where, const uint
 /* Scans every live traced block now (jhook_check_bound); returns the number of new overflows. */
 unsigned bnd_scan(void);
 unsigned bnd_count(void);
+/* Overflows found after the record table filled up (printed, not kept). */
+unsigned bnd_dropped(void);
 int	bnd_get(unsigned i, struct bnd_view *out);
 /* Forgets recorded overflows (jhook_stop). */
 void	bnd_reset(void);
