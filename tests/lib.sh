@@ -1,0 +1,265 @@
+# lib.sh - shared by every tests/*.test script (POSIX sh; sourced).
+#
+# The environment comes from tests/include.am (AM_TESTS_ENVIRONMENT):
+#   JHOOK_LIB        the built agent, libjhook.so
+#   JHOOK_TESTS_BIN  the build directory of the test programs
+#   JQ, GDB          tool paths found by configure (may be empty)
+#
+# A test runs programs with run_agent, asserts with expect_* (each failure
+# is one line naming what was checked, what was seen and what was wanted),
+# and ends with `finish`.  Exit 77 means skipped, as automake expects.
+
+set -u
+
+T_NAME=$(basename "$0" .test)
+BIN=${JHOOK_TESTS_BIN:-}
+JQ=${JQ:-$(command -v jq || true)}
+GDB=${GDB:-$(command -v gdb || true)}
+T_FAILS=0
+RUN_RC=0
+REPORT=
+
+skip () {
+	echo "SKIP: $T_NAME: $*"
+	exit 77
+}
+
+# Records a failure and goes on, so one run shows every wrong number.
+fail () {
+	echo "FAIL: $T_NAME: $*"
+	T_FAILS=$((T_FAILS + 1))
+}
+
+# Ends the test after a failure that makes the rest meaningless.
+fatal () {
+	fail "$@"
+	finish
+}
+
+finish () {
+	if [ "$T_FAILS" -ne 0 ]; then
+		echo "$T_NAME: $T_FAILS check(s) failed; files kept in $T"
+		T_KEEP=1
+		exit 1
+	fi
+	echo "PASS: $T_NAME"
+	exit 0
+}
+
+need_tool () {
+	[ -n "$2" ] && [ -x "$2" ] || skip "$1 is not installed"
+}
+
+[ -n "$BIN" ] || { echo "JHOOK_TESTS_BIN is not set: run through make check"; exit 99; }
+[ -n "${JHOOK_LIB:-}" ] && [ -f "$JHOOK_LIB" ] ||
+	{ echo "the agent (JHOOK_LIB=${JHOOK_LIB:-}) is not built"; exit 99; }
+need_tool jq "$JQ"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/jhook-$T_NAME.XXXXXX") || exit 99
+T_KEEP=0
+T_PIDS=
+t_cleanup () {
+	for p in $T_PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	[ "$T_KEEP" = 1 ] || rm -rf "$T"
+}
+trap t_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Shows a file in the test log (bounded) to explain a failure.
+show () {
+	echo "--- $1"
+	head -c 20000 "$1" 2>/dev/null
+	echo "---"
+}
+
+# run_agent [VAR=value ...] PROGRAM [ARGS...]
+# Runs a test program under the agent with a JSON report per pid in $T.
+# stdout -> $T/out, stderr -> $T/err, exit status -> RUN_RC.  Assignments
+# given here override the defaults (env applies them in order).
+run_agent () {
+	rm -f "$T"/r.*.json "$T"/r.*.txt
+	timeout 120 env LD_PRELOAD="$JHOOK_LIB" \
+	    JHOOK_REPORT="$T/r.%p.json" JHOOK_REPORT_FORMAT=json \
+	    "$@" >"$T/out" 2>"$T/err"
+	RUN_RC=$?
+	REPORT=
+	set -- "$T"/r.*.json
+	if [ $# -eq 1 ] && [ -f "$1" ]; then
+		REPORT=$1
+	fi
+}
+
+# Runs a program with no agent at all (the program's own checks only).
+run_plain () {
+	timeout 120 env "$@" >"$T/out" 2>"$T/err"
+	RUN_RC=$?
+}
+
+expect_eq () {
+	if [ "x$2" != "x$3" ]; then
+		fail "$1: got '$2', expected '$3'"
+		return 1
+	fi
+	return 0
+}
+
+expect_match () {
+	if ! printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		fail "$1: got '$2', expected a match for /$3/"
+		return 1
+	fi
+	return 0
+}
+
+# expect_ge WHAT ACTUAL MIN
+expect_ge () {
+	if ! [ "$2" -ge "$3" ] 2>/dev/null; then
+		fail "$1: got '$2', expected at least $3"
+		return 1
+	fi
+	return 0
+}
+
+# The program ran to completion with status 0.
+expect_ran () {
+	if [ "$RUN_RC" -ne 0 ]; then
+		fail "$1 exited with status $RUN_RC"
+		show "$T/err"
+		return 1
+	fi
+	return 0
+}
+
+# The run left exactly one report and it is JSON.
+expect_report () {
+	if [ -z "$REPORT" ]; then
+		fail "no single exit report in $T (found: $(cd "$T" && echo r.*))"
+		show "$T/err"
+		return 1
+	fi
+	if ! "$JQ" -e . "$REPORT" >/dev/null 2>&1; then
+		fail "$REPORT is not valid JSON"
+		show "$REPORT"
+		REPORT=
+		return 1
+	fi
+	return 0
+}
+
+# jqr FILE FILTER [jq args...]: one jq evaluation, raw output.
+jqr () {
+	_f=$1
+	shift
+	_flt=$1
+	shift
+	"$JQ" -r "$@" "$JQ_DEFS $_flt" "$_f" 2>&1
+}
+
+# jq definitions shared by every query.  An anchor's caller is its first
+# frame that is not operator new/new[] (C++ allocations arrive through it).
+JQ_DEFS='
+def fname: (.function // "");
+def isnew: fname | test("^_Zna|^_Znw|^operator new");
+def caller: ([.frames[] | select(isnew | not)][0] // {}) | fname;
+def site($f; $s): .anchors[] | select(caller == $f)
+    | select($s == "-" or .size == ($s | tonumber));
+'
+
+# anchor_sum REPORT FUNC SIZE|- FIELD: FIELD summed over FUNC's anchors.
+anchor_sum () {
+	jqr "$1" '[site($f; $s) | .[$k]] | add // 0' \
+	    --arg f "$2" --arg s "$3" --arg k "$4"
+}
+
+anchor_count () {
+	jqr "$1" '[site($f; $s)] | length' --arg f "$2" --arg s "$3"
+}
+
+# check_truth REPORT OUTFILE: every "TRUTH func size alloc free diff" line
+# the program printed must match the report.  The exit report lists only
+# unreleased anchors, so a site with diff 0 must be absent.
+check_truth () {
+	_n=0
+	while read -r _tag _fn _size _alloc _free _diff; do
+		[ "$_tag" = TRUTH ] || continue
+		_n=$((_n + 1))
+		if [ "$_diff" -eq 0 ]; then
+			expect_eq "$_fn (size $_size): anchors in the exit report" \
+			    "$(anchor_count "$1" "$_fn" "$_size")" 0
+			continue
+		fi
+		expect_eq "$_fn (size $_size): alloc" \
+		    "$(anchor_sum "$1" "$_fn" "$_size" alloc)" "$_alloc"
+		expect_eq "$_fn (size $_size): free" \
+		    "$(anchor_sum "$1" "$_fn" "$_size" free)" "$_free"
+		expect_eq "$_fn (size $_size): diff" \
+		    "$(anchor_sum "$1" "$_fn" "$_size" diff)" "$_diff"
+	done <"$2"
+	[ "$_n" -gt 0 ] || fail "the program printed no TRUTH lines"
+}
+
+# check_shape REPORT PID EXE: the document's fixed fields and invariants.
+check_shape () {
+	expect_eq "version" "$(jqr "$1" .version)" 1
+	expect_eq "pid" "$(jqr "$1" .pid)" "$2"
+	expect_eq "exe" "$(jqr "$1" .exe)" "$3"
+	expect_eq "total_bytes = sum of size*diff over the anchors" \
+	    "$(jqr "$1" '.total_bytes == ([.anchors[] | .size * .diff] | add // 0)')" true
+	expect_eq "peak_bytes >= total_bytes" \
+	    "$(jqr "$1" '.peak_bytes >= .total_bytes')" true
+	expect_eq "every anchor: diff = alloc - free > 0" \
+	    "$(jqr "$1" '[.anchors[] | select(.diff != .alloc - .free or .diff <= 0)] | length')" 0
+	expect_eq "every frame has addr, module and offset" \
+	    "$(jqr "$1" '[.anchors[].frames[] | select((.addr|type) != "string" or (.module|type) != "string" or (.offset|type) != "string")] | length')" 0
+	expect_eq "bounds is an array" "$(jqr "$1" '.bounds | type')" array
+	expect_eq "modules is an array" "$(jqr "$1" '.modules | type')" array
+}
+
+# The pid of a report named r.<pid>.json.
+report_pid () {
+	basename "$1" .json | sed 's/^r\.//'
+}
+
+# Absolute, symlink-free path of a test program (as /proc/self/exe names it).
+prog () {
+	readlink -f "$BIN/$1"
+}
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
+wait_for () {
+	_deadline=$(($(date +%s) + $1))
+	_what=$2
+	shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			fail "timed out waiting for $_what"
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
+}
+
+# Starts a program under the agent in the background (killed after 150 s
+# at the latest); the pid of `timeout` in BG_PID.
+start_agent () {
+	rm -f "$T"/r.*.json "$T"/r.*.txt
+	timeout 150 env LD_PRELOAD="$JHOOK_LIB" \
+	    JHOOK_REPORT="$T/r.%p.json" JHOOK_REPORT_FORMAT=json \
+	    "$@" >"$T/out" 2>"$T/err" &
+	BG_PID=$!
+	T_PIDS="$T_PIDS $BG_PID"
+}
+
+# Waits for the background program to end (bounded by its timeout); RUN_RC.
+wait_bg () {
+	wait "$BG_PID"
+	RUN_RC=$?
+	set -- "$T"/r.*.json
+	REPORT=
+	if [ $# -eq 1 ] && [ -f "$1" ]; then
+		REPORT=$1
+	fi
+}
