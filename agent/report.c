@@ -29,6 +29,8 @@
 
 #define REP_RULE	"--------------------------------------------------------"
 #define REP_NAME_MAX	512
+#define REP_ADDR_COLUMN	36		/* where "addr" starts: four 9-wide columns */
+#define REP_BOUND_COLUMN 16		/* where "  allocated at: " ends */
 
 /* One selected anchor: the counts it was selected with, and its sort key. */
 struct rep_item {
@@ -177,7 +179,10 @@ rep_symbol(const struct anc_frame *f, char *name, size_t len, uintptr_t *func_of
 	return (1);
 }
 
-/* One frame as addr:(function+0xoff), or addr:(module+0xoffset) unnamed. */
+/*
+ * One frame as addr:(function+0xoff) followed by module+0xoffset, which
+ * addr2line takes; addr:(?) when no symbol names it.
+ */
 static void
 rep_frame_text(struct fmt_out *o, const struct anc_frame *f)
 {
@@ -186,35 +191,37 @@ rep_frame_text(struct fmt_out *o, const struct anc_frame *f)
 
 	if (rep_symbol(f, name, sizeof name, &off))
 		fmt_printf(o, "%p:(%s+0x%lx)", (void *)f->addr, name, (unsigned long)off);
-	else if (f->module != MOD_UNKNOWN)
-		fmt_printf(o, "%p:(%s+0x%lx)", (void *)f->addr,
-		    rep_basename(mod_path(f->module)), (unsigned long)f->offset);
 	else
 		fmt_printf(o, "%p:(?)", (void *)f->addr);
+	if (f->module != MOD_UNKNOWN)
+		fmt_printf(o, " %s+0x%lx", rep_basename(mod_path(f->module)),
+		    (unsigned long)f->offset);
 }
 
-/* A stack as frames joined by " | ". */
+/* A stack, one frame per line; lines after the first are indented. */
 static void
-rep_stack_text(struct fmt_out *o, const struct anc_frame *f, unsigned n)
+rep_stack_text(struct fmt_out *o, const struct anc_frame *f, unsigned n, int indent)
 {
 	unsigned	i;
 
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			fmt_puts(o, " | ");
+			fmt_printf(o, "%*s", indent, "");
 		rep_frame_text(o, &f[i]);
+		fmt_puts(o, "\n");
 	}
+	if (n == 0)
+		fmt_puts(o, "(unknown)\n");
 }
 
-/* One row of the original's table. */
+/* One row of the original's table, its frames aligned under "addr". */
 static void
 rep_row_text(struct fmt_out *o, const struct anc_view *a, void *arg)
 {
 	fmt_printf(o, "%-8zu %-8llu %-8llu %-8lld ", a->size,
 	    (unsigned long long)a->alloc, (unsigned long long)a->free,
 	    (long long)(a->alloc - a->free));
-	rep_stack_text(o, a->frames, a->depth);
-	fmt_puts(o, "\n");
+	rep_stack_text(o, a->frames, a->depth, REP_ADDR_COLUMN);
 }
 
 /* The table's rule and column names. */
@@ -263,16 +270,14 @@ rep_bound_text(struct fmt_out *o, const struct bnd_view *b)
 
 	fmt_printf(o, "jhook: heap overflow: block %p size %zu (found at %s)\n",
 	    (void *)b->ptr, b->size, rep_where(b->where));
-	fmt_puts(o, "  allocated at: ");
+	fmt_printf(o, "%-*s", REP_BOUND_COLUMN, "  allocated at:");
 	if (anc_view(b->anchor, &a))
-		rep_stack_text(o, a.frames, a.depth);
+		rep_stack_text(o, a.frames, a.depth, REP_BOUND_COLUMN);
 	else
-		fmt_puts(o, "(unknown)");
-	fmt_puts(o, "\n");
+		rep_stack_text(o, NULL, 0, REP_BOUND_COLUMN);
 	if (b->nfree > 0) {
-		fmt_puts(o, "  freed at: ");
-		rep_stack_text(o, b->free_frames, b->nfree);
-		fmt_puts(o, "\n");
+		fmt_printf(o, "%-*s", REP_BOUND_COLUMN, "  freed at:");
+		rep_stack_text(o, b->free_frames, b->nfree, REP_BOUND_COLUMN);
 	}
 }
 
