@@ -1,0 +1,308 @@
+/*
+ * client.c - finding an agent's socket and asking it one thing.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jhookctl.h"
+#include "proto.h"
+
+#define CL_MAX_ANSWER	(1024L * 1024 * 1024)
+
+/* The uid a live process runs as, or -1. */
+static long
+cl_pid_uid(long pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%ld", pid);
+	if (stat(path, &st) != 0)
+		return -1;
+	return (long)st.st_uid;
+}
+
+/* 1 when path names a socket file. */
+static int
+cl_is_socket(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/*
+ * The socket of --pid: this user's directory first, then (for root) the
+ * target user's default directories.  0, or EXIT_CONNECT after a message.
+ */
+int
+cl_resolve(const struct ctl_opts *o, char *path, size_t len)
+{
+	char dir[256], cause[256], alt[256];
+	long uid;
+
+	if (o->socket != NULL) {
+		snprintf(path, len, "%s", o->socket);
+		return 0;
+	}
+	if (proto_socket_dir(dir, sizeof dir, cause, sizeof cause) == 0 &&
+	    proto_socket_path(dir, o->pid, path, len) == 0 && cl_is_socket(path))
+		return 0;
+	uid = cl_pid_uid(o->pid);
+	if (geteuid() == 0 && uid > 0 && getenv("JHOOK_SOCKET_DIR") == NULL) {
+		snprintf(alt, sizeof alt, "/run/user/%ld/jhook", uid);
+		if (proto_socket_path(alt, o->pid, path, len) == 0 && cl_is_socket(path))
+			return 0;
+		snprintf(alt, sizeof alt, "/tmp/jhook-%ld", uid);
+		if (proto_socket_path(alt, o->pid, path, len) == 0 && cl_is_socket(path))
+			return 0;
+	}
+	if (uid < 0)
+		fprintf(stderr, "%s: no process %ld\n", ctl_progname, o->pid);
+	else
+		fprintf(stderr, "%s: process %ld has no jhook agent socket in %s "
+		    "(not run with the agent, JHOOK_CONTROL=off, or another "
+		    "JHOOK_SOCKET_DIR?)\n", ctl_progname, o->pid, dir);
+	return EXIT_CONNECT;
+}
+
+static double
+cl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Waits for fd to be ready for events until deadline; 0 or -1 (ETIMEDOUT). */
+static int
+cl_wait(int fd, short events, double deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	double left;
+	int rc;
+
+	for (;;) {
+		left = deadline - cl_now();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		rc = poll(&p, 1, (int)(left * 1000) + 1);
+		if (rc > 0)
+			return 0;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Connects to a socket; the fd, or -1 with errno. */
+static int
+cl_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, saved;
+
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends line and reads one answer line; a malloc'd string or NULL with cause. */
+static char *
+cl_exchange(int fd, const char *line, double timeout, char *cause, size_t causelen)
+{
+	double deadline = cl_now() + timeout;
+	size_t len = strlen(line), off = 0, cap = 65536, have = 0;
+	char *buf = malloc(cap), *nl;
+	ssize_t n;
+
+	while (buf != NULL && off < len) {
+		if (cl_wait(fd, POLLOUT, deadline) != 0)
+			goto fail;
+		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			break;	/* the answer may still be there: read it */
+		if (n > 0)
+			off += (size_t)n;
+	}
+	shutdown(fd, SHUT_WR);
+	while (buf != NULL) {
+		if (cl_wait(fd, POLLIN, deadline) != 0)
+			goto fail;
+		if (have + 1 >= cap) {
+			if (cap >= CL_MAX_ANSWER) {
+				snprintf(cause, causelen, "answer over %ld bytes", CL_MAX_ANSWER);
+				free(buf);
+				return NULL;
+			}
+			cap *= 2;
+			if ((nl = realloc(buf, cap)) == NULL)
+				break;
+			buf = nl;
+		}
+		n = read(fd, buf + have, cap - have - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (memchr(buf + have - (size_t)n, '\n', (size_t)n) != NULL)
+			return buf;
+	}
+	if (buf != NULL && have > 0) {
+		buf[have] = '\0';
+		return buf;
+	}
+	snprintf(cause, causelen, "the agent closed the connection without answering");
+	free(buf);
+	return NULL;
+fail:
+	snprintf(cause, causelen, "%s", errno == ETIMEDOUT ?
+	    "no answer before the timeout" : strerror(errno));
+	free(buf);
+	return NULL;
+}
+
+/* The request line: {"proto":1,"cmd":..,"consumer":..,fields...} */
+static char *
+cl_request_line(const struct ctl_opts *o, const char *cmd, json_object *fields)
+{
+	json_object *req = json_object_new_object();
+	char *line;
+
+	json_object_object_add(req, "proto", json_object_new_int(PROTO_VERSION));
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	if (o->consumer != NULL)
+		json_object_object_add(req, "consumer", json_object_new_string(o->consumer));
+	if (fields != NULL) {
+		json_object_object_foreach(fields, k, v)
+			json_object_object_add(req, k, json_object_get(v));
+	}
+	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(req,
+	    JSON_C_TO_STRING_PLAIN)) < 0)
+		line = NULL;
+	json_object_put(req);
+	return line;
+}
+
+/*
+ * One request to the socket at path.  0 with *result; EXIT_TARGET with
+ * *error (the agent's error object); EXIT_CONNECT with cause.
+ */
+int
+cl_call_path(const char *path, const struct ctl_opts *o, const char *cmd,
+    json_object *fields, json_object **result, json_object **error, char *cause,
+    size_t causelen)
+{
+	json_object *ans = NULL, *v;
+	char *line, *text;
+	int fd, rc = EXIT_CONNECT;
+
+	*result = *error = NULL;
+	if ((fd = cl_connect(path)) < 0) {
+		snprintf(cause, causelen, "cannot connect to %s: %s", path, strerror(errno));
+		return EXIT_CONNECT;
+	}
+	line = cl_request_line(o, cmd, fields);
+	text = line != NULL ? cl_exchange(fd, line, o->timeout, cause, causelen) : NULL;
+	close(fd);
+	free(line);
+	if (text == NULL)
+		return EXIT_CONNECT;
+	ans = json_tokener_parse(text);
+	free(text);
+	if (ans == NULL || !json_object_object_get_ex(ans, "ok", &v)) {
+		snprintf(cause, causelen, "the agent's answer is not a protocol answer");
+		rc = EXIT_CONNECT;
+	} else if (json_object_get_boolean(v)) {
+		if (json_object_object_get_ex(ans, "result", &v))
+			*result = json_object_get(v);
+		rc = *result != NULL ? 0 : EXIT_TARGET;
+		if (rc != 0)
+			snprintf(cause, causelen, "the answer has no result");
+	} else {
+		if (json_object_object_get_ex(ans, "error", &v))
+			*error = json_object_get(v);
+		rc = EXIT_TARGET;
+		snprintf(cause, causelen, "the agent refused the request");
+	}
+	json_object_put(ans);
+	return rc;
+}
+
+void
+cl_print_error(const struct ctl_opts *o, json_object *error)
+{
+	json_object *code = NULL, *msg = NULL, *wrap;
+
+	if (error != NULL) {
+		json_object_object_get_ex(error, "code", &code);
+		json_object_object_get_ex(error, "message", &msg);
+	}
+	fprintf(stderr, "%s: the agent answered %s: %s\n", ctl_progname,
+	    code ? json_object_get_string(code) : "an error",
+	    msg ? json_object_get_string(msg) : "(no message)");
+	if (o->json && error != NULL) {
+		wrap = json_object_new_object();
+		json_object_object_add(wrap, "error", json_object_get(error));
+		cl_print_json(wrap);
+		json_object_put(wrap);
+	}
+}
+
+/* Resolves --pid and calls; prints failures; returns the exit code. */
+int
+cl_call(const struct ctl_opts *o, const char *cmd, json_object *fields,
+    json_object **result)
+{
+	char path[256], cause[512];
+	json_object *error = NULL;
+	int rc;
+
+	*result = NULL;
+	if ((rc = cl_resolve(o, path, sizeof path)) != 0)
+		return rc;
+	rc = cl_call_path(path, o, cmd, fields, result, &error, cause, sizeof cause);
+	if (rc == EXIT_TARGET && error != NULL)
+		cl_print_error(o, error);
+	else if (rc != 0)
+		fprintf(stderr, "%s: %s\n", ctl_progname, cause);
+	json_object_put(error);
+	return rc;
+}
+
+void
+cl_print_json(json_object *j)
+{
+	fputs(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
+	fputc('\n', stdout);
+}
