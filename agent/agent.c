@@ -67,6 +67,8 @@ agent_fork_child(void)
 	arena_fork_child();
 	blk_fork_child();
 	anc_fork_child();
+	mod_fork_child();
+	view_fork_child();
 	cfg_expand_paths();
 	chk_fork_child();
 }
