@@ -23,6 +23,15 @@ jstr(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* For printing: never NULL. */
+static const char *
+js(json_object *o, const char *key)
+{
+	const char *s = jstr(o, key);
+
+	return s != NULL ? s : "?";
+}
+
 static long long
 jnum(json_object *o, const char *key)
 {
@@ -82,14 +91,14 @@ render_frames_text(FILE *f, json_object *frames, const char *indent)
 			for (k = 0; k < json_object_array_length(inl); k++) {
 				e = json_object_array_get_idx(inl, k);
 				fprintf(f, "%s (inlined) at %s:%lld\n%s    %18s ",
-				    jstr(e, "function"), jstr(e, "file"), jnum(e, "line"),
+				    js(e, "function"), js(e, "file"), jnum(e, "line"),
 				    indent, "");
 			}
 		}
 		frame_name(fr, name, sizeof name);
 		fprintf(f, "%s", name);
 		if (jstr(fr, "file") != NULL)
-			fprintf(f, " at %s:%lld", jstr(fr, "file"), jnum(fr, "line"));
+			fprintf(f, " at %s:%lld", js(fr, "file"), jnum(fr, "line"));
 		else if ((note = jstr(fr, "note")) != NULL)
 			fprintf(f, " in %s (%s)", jstr(fr, "module") && *jstr(fr, "module") ?
 			    jstr(fr, "module") : "??", note);
@@ -102,7 +111,7 @@ static void
 render_bound(FILE *f, json_object *b)
 {
 	fprintf(f, "%soverflow%s of block %s (size %lld), detected at %s\n", ctl_red(),
-	    ctl_reset(), jstr(b, "ptr"), jnum(b, "size"), jstr(b, "detected"));
+	    ctl_reset(), js(b, "ptr"), jnum(b, "size"), js(b, "detected"));
 	fprintf(f, "    allocated at:\n");
 	render_frames_text(f, jarr(b, "frames"), "        ");
 	if (jarr(b, "free_frames") != NULL) {
@@ -180,7 +189,7 @@ folded_stack(FILE *f, json_object *frames)
 			continue;
 		for (k = json_object_array_length(inl); k-- > 0;) {
 			fputc(';', f);
-			folded_put(f, jstr(json_object_array_get_idx(inl, k), "function"));
+			folded_put(f, js(json_object_array_get_idx(inl, k), "function"));
 		}
 	}
 }
