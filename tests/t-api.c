@@ -9,6 +9,8 @@
  *   setlimit       jhook_set_limit(500, 600), then 499, 500, 600, 601 bytes
  *   setmethod      m_leak 2 x 180, jhook_set_method(ADDR), m_leak 3 x 180,
  *                  one block of the first batch freed
+ *   restart        stop_before 3 x 190, jhook_stop(), those blocks freed
+ *                  (untraced now), jhook_start(), stop_after 2 x 200
  *   choices        jhook_check_leak with every kind of choice; each call is
  *                  preceded by a line "=== <label>" (stderr joins stdout)
  *   wait READY STOP  wait_leak 5 x 333, writes its pid to READY, waits
@@ -146,6 +148,41 @@ run_setmethod(void)
 	tp_truth("m_leak", 180, 5, 1);
 }
 
+NOINLINE static void *
+stop_before(void)
+{
+	void *p = malloc(190);
+
+	tp_keep(60, p);
+	return p;
+}
+
+NOINLINE static void
+stop_after(unsigned i)
+{
+	void *p = malloc(200);
+
+	tp_keep(61 + i, p);
+}
+
+static void
+run_restart(void)
+{
+	void *early[3];
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		early[i] = stop_before();
+	TP_CALL(void_fn, jhook_stop);
+	for (i = 0; i < 3; i++)
+		free(early[i]);
+	TP_CALL(void_fn, jhook_start);
+	for (i = 0; i < 2; i++)
+		stop_after(i);
+	tp_truth("stop_before", 190, 0, 0);
+	tp_truth("stop_after", 200, 2, 0);
+}
+
 /* ---- choices ---- */
 
 static void *site_blocks[3][16];
@@ -278,6 +315,8 @@ main(int argc, char **argv)
 		run_setlimit();
 	else if (strcmp(mode, "setmethod") == 0)
 		run_setmethod();
+	else if (strcmp(mode, "restart") == 0)
+		run_restart();
 	else if (strcmp(mode, "choices") == 0)
 		run_choices();
 	else if (strcmp(mode, "wait") == 0 && argc == 4)
