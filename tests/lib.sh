@@ -58,11 +58,14 @@ need_tool jq "$JQ"
 T=$(mktemp -d "${TMPDIR:-/tmp}/jhook-$T_NAME.XXXXXX") || exit 99
 T_KEEP=0
 T_PIDS=
+# Keeps the exit status: some shells (dash) would exit with the trap's own.
 t_cleanup () {
+	_rc=$?
 	for p in $T_PIDS; do
 		kill "$p" 2>/dev/null
 	done
 	[ "$T_KEEP" = 1 ] || rm -rf "$T"
+	exit $_rc
 }
 trap t_cleanup EXIT
 trap 'exit 1' INT TERM HUP
