@@ -135,7 +135,7 @@ cfg_apply(const struct cfg_option *opt, const char *value)
 			return -1;
 		return 0;
 	case CFG_PATH:
-		if (strlen(value) >= CFG_PATH_MAX)
+		if (*value == '\0' || strlen(value) >= CFG_PATH_MAX)
 			return -1;
 		strcpy(opt->target, value);
 		return 0;
@@ -222,8 +222,7 @@ cfg_initialise(void)
 
 	for (i = 0; i < sizeof cfg_options / sizeof cfg_options[0]; i++) {
 		opt = &cfg_options[i];
-		/* Unset and empty both mean the default. */
-		if ((value = getenv(opt->name)) == NULL || *value == '\0')
+		if ((value = getenv(opt->name)) == NULL)
 			continue;
 		if (cfg_apply(opt, value) == 0)
 			continue;
