@@ -1,8 +1,9 @@
 /*
  * t-api.c - the agent's C API called by the traced program itself.
  *
- *   dormant        (JHOOK_START=0) before_start 3 x 150, jhook_start(),
- *                  after_start 2 x 160, the before_start blocks freed
+ *   dormant        (JHOOK_START=0) before_start 4 x 150, jhook_start(),
+ *                  after_start 2 x 160, 3 before_start blocks freed, the
+ *                  4th grown by dormant_realloc to 500
  *   never          (JHOOK_START=0) never_started 3 x 170, never started
  *   limits         limit_leak 2 x each of 99, 100, 1000, 1001 bytes; the
  *                  truth follows JHOOK_MIN / JHOOK_MAX from the environment
@@ -18,6 +19,8 @@
  */
 #include "tprog.h"
 
+#include <malloc.h>
+
 #include "jhook.h"
 
 typedef void (*void_fn)(void);
@@ -32,12 +35,15 @@ before_start(void)
 	return p;
 }
 
+static void *after_start_block;
+
 NOINLINE static void
 after_start(unsigned i)
 {
 	void *p = malloc(160);
 
 	tp_keep(10 + i, p);
+	after_start_block = p;
 }
 
 NOINLINE static void
@@ -48,21 +54,37 @@ never_started(unsigned i)
 	tp_keep(20 + i, p);
 }
 
+/* Grows a block allocated before tracing started: a new, traced block. */
+NOINLINE static void *
+dormant_realloc(void *p)
+{
+	void *q = realloc(p, 500);
+
+	tp_keep(15, q);
+	return q;
+}
+
 static void
 run_dormant(void)
 {
-	void *early[3];
+	void *early[4];
 	unsigned i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		early[i] = before_start();
 	TP_CALL(void_fn, jhook_start);
 	for (i = 0; i < 2; i++)
 		after_start(i);
 	for (i = 0; i < 3; i++)
 		free(early[i]);
+	if (malloc_usable_size(early[3]) < 150)
+		tp_die("malloc_usable_size of an untraced block < 150");
+	if (malloc_usable_size(after_start_block) < 160)
+		tp_die("malloc_usable_size of a traced block < 160");
+	dormant_realloc(early[3]);
 	tp_truth("before_start", 150, 0, 0);
 	tp_truth("after_start", 160, 2, 0);
+	tp_truth("dormant_realloc", 500, 1, 0);
 }
 
 static void
@@ -271,31 +293,17 @@ wait_leak(unsigned i)
 	tp_keep(50 + i, p);
 }
 
-/* Publishes our pid in path, atomically (written aside, then renamed). */
-static void
-write_pid(const char *path)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		tp_die("cannot create %s: %s", tmp, strerror(errno));
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		tp_die("cannot write %s: %s", path, strerror(errno));
-}
-
 static void
 run_wait(const char *ready, const char *stop)
 {
+	char pid[32];
 	unsigned i;
 
 	for (i = 0; i < 5; i++)
 		wait_leak(i);
 	tp_truth("wait_leak", 333, 5, 0);
-	write_pid(ready);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	tp_publish(ready, pid);
 	if (tp_wait_file(stop, 120) != 0)
 		tp_die("nobody created %s", stop);
 }

@@ -7,6 +7,9 @@
  *   realloc  1 byte past a 48-byte block, found when ovf_realloc grows it
  *   check    1 byte past a 200-byte block that stays live, found by
  *            jhook_check_bound()
+ *   leaked   1 byte past a 140-byte block that is never freed nor checked
+ *   live READY STOP  1 byte past a live 120-byte block; writes "pid ptr" to
+ *            READY and waits for STOP (for the periodic checker)
  */
 #include "tprog.h"
 
@@ -107,6 +110,30 @@ run_check(void)
 	puts("check ok");
 }
 
+static void
+run_leaked(void)
+{
+	unsigned char *p = ovf_alloc(140);
+
+	ovf_write(p, 140, 1);
+	tp_keep(5, p);
+	puts("leaked ok");
+}
+
+static void
+run_live(const char *ready, const char *stop)
+{
+	unsigned char *p = ovf_alloc(120);
+	char text[64];
+
+	ovf_write(p, 120, 1);
+	snprintf(text, sizeof(text), "%d %p\n", (int)getpid(), (void *)p);
+	tp_publish(ready, text);
+	if (tp_wait_file(stop, 120) != 0)
+		tp_die("nobody created %s", stop);
+	tp_keep(4, p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -122,6 +149,10 @@ main(int argc, char **argv)
 		run_realloc();
 	else if (strcmp(mode, "check") == 0)
 		run_check();
+	else if (strcmp(mode, "leaked") == 0)
+		run_leaked();
+	else if (strcmp(mode, "live") == 0 && argc == 4)
+		run_live(argv[2], argv[3]);
 	else
 		tp_die("unknown mode %s", mode);
 	return 0;

@@ -9,6 +9,8 @@
  *   exec        exec_pre 2 x 72, then exec of this program as "execed"
  *   forkexec    a forked child execs "execed"; parent leaks parent_leak
  *   execed      exec_leak 4 x 88
+ *   forkcheck READY STOP  the child leaks child_leak 5 x 48, writes its pid
+ *               to READY and waits for STOP; the parent waits for it
  */
 #include "tprog.h"
 
@@ -184,6 +186,29 @@ run_execed(void)
 	printf("execed %d\n", (int)getpid());
 }
 
+static void
+run_forkcheck(const char *ready, const char *stop)
+{
+	char text[32];
+	unsigned i;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		tp_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		for (i = 0; i < 5; i++)
+			child_leak(i);
+		snprintf(text, sizeof(text), "%d\n", (int)getpid());
+		tp_publish(ready, text);
+		if (tp_wait_file(stop, 120) != 0)
+			tp_die("nobody created %s", stop);
+		exit(0);
+	}
+	wait_ok(pid);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,6 +224,8 @@ main(int argc, char **argv)
 		run_forkexec();
 	else if (strcmp(mode, "execed") == 0)
 		run_execed();
+	else if (strcmp(mode, "forkcheck") == 0 && argc == 4)
+		run_forkcheck(argv[2], argv[3]);
 	else
 		tp_die("unknown mode %s", mode);
 	return 0;

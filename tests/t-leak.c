@@ -4,6 +4,8 @@
  *   t-leak basic   leak_a: 7 x 24 bytes kept; leak_b: 5 x 100, 2 freed;
  *                  no_leak: 10 x 64 allocated and freed
  *   t-leak deep    main -> level3 -> level2 -> level1 -> deep_leak: 3 x 40
+ *   t-leak many    many_sizes: one block of each size 1..3000 (3000 anchors);
+ *                  many_blocks: 200000 x 16 bytes, every other one freed
  */
 #include "tprog.h"
 
@@ -90,6 +92,42 @@ run_deep(void)
 	tp_truth("deep_leak", 40, 3, 0);
 }
 
+NOINLINE static void *
+many_sizes(size_t n)
+{
+	void *p = malloc(n);
+
+	tp_keep(400, p);
+	return p;
+}
+
+NOINLINE static void *
+many_blocks(void)
+{
+	void *p = malloc(16);
+
+	tp_keep(401, p);
+	return p;
+}
+
+NOINLINE static void
+run_many(void)
+{
+	enum { NBLOCKS = 200000 };
+	void **live = calloc(NBLOCKS, sizeof(*live));
+	size_t n;
+
+	for (n = 1; n <= 3000; n++)
+		many_sizes(n);
+	for (n = 0; n < NBLOCKS; n++)
+		live[n] = many_blocks();
+	for (n = 0; n < NBLOCKS; n += 2)
+		free(live[n]);
+	tp_keep(402, live);
+	tp_truth("many_sizes", -1, 3000, 0);
+	tp_truth("many_blocks", 16, NBLOCKS, NBLOCKS / 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -99,6 +137,8 @@ main(int argc, char **argv)
 		run_basic();
 	else if (strcmp(mode, "deep") == 0)
 		run_deep();
+	else if (strcmp(mode, "many") == 0)
+		run_many();
 	else
 		tp_die("unknown mode %s", mode);
 	return 0;

@@ -91,4 +91,20 @@ tp_wait_file(const char *path, int seconds)
 	return -1;
 }
 
+/* Writes text to path atomically (aside, then renamed) for a test to read. */
+static inline void
+tp_publish(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		tp_die("cannot create %s: %s", tmp, strerror(errno));
+	fputs(text, f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		tp_die("cannot write %s: %s", path, strerror(errno));
+}
+
 #endif /* JHOOK_TPROG_H */
