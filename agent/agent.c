@@ -13,6 +13,7 @@
 #include "bound.h"
 #include "checker.h"
 #include "config.h"
+#include "control.h"
 #include "hook.h"
 #include "module.h"
 #include "report.h"
@@ -71,6 +72,7 @@ agent_fork_child(void)
 	view_fork_child();
 	cfg_expand_paths();
 	chk_fork_child();
+	ctl_fork_child();
 }
 
 void
@@ -93,6 +95,7 @@ agent_initialise(void)
 	agent_state_now = AGENT_RUNNING;
 	if (cfg.start_on_load)
 		CFG_SET(tracing, 1);
+	ctl_initialise();
 	hook_guard_leave(g);
 }
 
@@ -107,6 +110,7 @@ agent_finalise(void)
 	g = hook_guard_enter();
 	CFG_SET(tracing, 0);
 	chk_finalise();
+	ctl_finalise();
 	rep_exit();
 	hook_guard_leave(g);
 }
