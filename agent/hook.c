@@ -201,8 +201,12 @@ static void
 hook_restore(const struct blk_entry *e)
 {
 	struct blk_entry	unused;
+	int			saved = errno;
+	int			g = hook_guard_enter();	/* a signal must not re-enter the shard lock */
 
 	blk_insert(e->ptr, e->anchor, e->flags, &unused);
+	hook_guard_leave(g);
+	errno = saved;
 }
 
 static __attribute__((noinline)) void *
