@@ -1,0 +1,688 @@
+/*
+ * history.c - processes, anchors and their samples, kept in memory within
+ * the configured budget and mirrored in the history file (store.c).
+ *
+ * Records of the history file (one JSON object each, "k" names the kind):
+ *   proc    a process is first seen: pid, start, exe, t
+ *   end     a process ended: pid, start, t
+ *   anchor  an anchor is first seen: pid, start, id, size, frames
+ *   poll    one poll: pid, start, t, total, peak, n (anchors in the answer)
+ *           and "a": [[id, alloc, free], ...] for the anchors that changed;
+ *           every other anchor of the process repeats its last sample
+ *   series  written by compaction: pid, start, id (absent: the process's
+ *           total/peak series) and "s": [[t, a, b], ...]
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jhookd.h"
+#include "history.h"
+
+static struct {
+	struct hst_proc	*procs;		/* newest first */
+	unsigned	 nprocs;
+	uint64_t	 poll_seq;
+	double		 last_compaction;
+	int		 replaying;
+	uint64_t	 dropped_by_age;
+} hst;
+
+/* ----------------------------------------------------------------- rings */
+
+const struct hst_sample *
+hst_at(const struct hst_ring *r, uint32_t i)
+{
+	return &r->s[(r->head + r->cap - r->n + i) % r->cap];
+}
+
+static void
+hst_push(struct hst_ring *r, double t, uint64_t a, uint64_t b)
+{
+	uint32_t want = (uint32_t)CNF_Get()->samples, ncap, i;
+	struct hst_sample *ns;
+
+	if (r->n == r->cap && r->cap < want) {
+		/* Grow (oldest first into the new array) instead of overwriting. */
+		ncap = r->cap == 0 ? 16 : r->cap * 2;
+		if (ncap > want)
+			ncap = want;
+		if ((ns = malloc(ncap * sizeof *ns)) != NULL) {
+			for (i = 0; i < r->n; i++)
+				ns[i] = *hst_at(r, i);
+			free(r->s);
+			r->s = ns;
+			r->cap = ncap;
+			r->head = r->n % ncap;
+		}
+	}
+	if (r->cap == 0)
+		return;
+	r->s[r->head] = (struct hst_sample){ t, a, b };
+	r->head = (r->head + 1) % r->cap;
+	if (r->n < r->cap)
+		r->n++;
+}
+
+/* Drops the oldest samples until none is older than limit, or keep remain. */
+static unsigned
+hst_trim(struct hst_ring *r, double limit, uint32_t keep)
+{
+	unsigned dropped = 0;
+
+	while (r->n > keep && hst_at(r, 0)->t < limit) {
+		r->n--;
+		dropped++;
+	}
+	return dropped;
+}
+
+/* ------------------------------------------------------------ processes */
+
+static unsigned
+hst_bucket(const char *id)
+{
+	return (unsigned)strtoul(id + HST_ID_LEN - 2, NULL, 16) % HST_BUCKETS;
+}
+
+struct hst_proc *
+HST_Processes(void)
+{
+	return hst.procs;
+}
+
+struct hst_proc *
+HST_Find(long pid, unsigned long long start)
+{
+	struct hst_proc *p;
+
+	for (p = hst.procs; p != NULL; p = p->next)
+		if (p->pid == pid && p->start == start)
+			return p;
+	return NULL;
+}
+
+struct hst_proc *
+HST_FindPid(long pid)
+{
+	struct hst_proc *p, *best = NULL;
+
+	for (p = hst.procs; p != NULL; p = p->next) {
+		if (p->pid != pid)
+			continue;
+		if (best == NULL || (best->state == HST_ENDED && p->state != HST_ENDED))
+			best = p;
+	}
+	return best;
+}
+
+struct hst_anchor *
+HST_FindAnchor(struct hst_proc *p, const char *id)
+{
+	struct hst_anchor *a;
+
+	if (strlen(id) != HST_ID_LEN)
+		return NULL;
+	for (a = p->buckets[hst_bucket(id)]; a != NULL; a = a->next)
+		if (strcmp(a->id, id) == 0)
+			return a;
+	return NULL;
+}
+
+static json_object *
+hst_key(const char *kind, const struct hst_proc *p)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "k", json_object_new_string(kind));
+	json_object_object_add(r, "pid", json_object_new_int64(p->pid));
+	json_object_object_add(r, "start", json_object_new_int64((int64_t)p->start));
+	return r;
+}
+
+static void
+hst_free_proc(struct hst_proc *p)
+{
+	struct hst_anchor *a, *n;
+
+	for (a = p->anchors; a != NULL; a = n) {
+		n = a->all;
+		json_object_put(a->frames);
+		free(a->function);
+		free(a->ring.s);
+		free(a);
+	}
+	free(p->ring.s);
+	free(p->exe);
+	free(p);
+}
+
+static struct hst_proc *
+hst_new_proc(long pid, unsigned long long start, double t)
+{
+	struct hst_proc *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	p->pid = pid;
+	p->start = start;
+	p->first = t;
+	p->state = HST_LIVE;
+	p->next = hst.procs;
+	hst.procs = p;
+	hst.nprocs++;
+	return p;
+}
+
+struct hst_proc *
+HST_Seen(long pid, unsigned long long start, double now)
+{
+	struct hst_proc *p = HST_Find(pid, start);
+	json_object *r;
+
+	if (p != NULL)
+		return p;
+	if ((p = hst_new_proc(pid, start, now)) == NULL)
+		return NULL;
+	LOG_Info("process %ld found", pid);
+	r = hst_key("proc", p);
+	json_object_object_add(r, "t", json_object_new_double(now));
+	STO_Append(r);
+	json_object_put(r);
+	return p;
+}
+
+void
+HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why)
+{
+	json_object *r;
+
+	if (why != NULL)
+		snprintf(p->error, sizeof p->error, "%s", why);
+	if (p->state == st || p->state == HST_ENDED)
+		return;
+	p->state = st;
+	if (st != HST_ENDED)
+		return;
+	p->ended = now;
+	LOG_Info("process %ld (%s) ended", p->pid, p->exe ? p->exe : "?");
+	r = hst_key("end", p);
+	json_object_object_add(r, "t", json_object_new_double(now));
+	STO_Append(r);
+	STO_Commit();
+	json_object_put(r);
+}
+
+/* -------------------------------------------------------------- anchors */
+
+static const char *
+hst_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int
+hst_int(json_object *o, const char *key, int64_t *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
+		return -1;
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+static uint64_t
+hst_fnv(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h * 0x100000001b3ULL;	/* the terminator separates fields */
+}
+
+/* The stable id: size and every frame as (module file name, offset). */
+static void
+hst_anchor_id(uint64_t size, json_object *frames, char id[HST_ID_LEN + 1])
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *mod, *slash, *off;
+	char num[32];
+	size_t i, n = frames ? json_object_array_length(frames) : 0;
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)size);
+	h = hst_fnv(h, num);
+	for (i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(frames, i);
+
+		mod = hst_str(f, "module");
+		off = hst_str(f, "offset");
+		if (mod == NULL || *mod == '\0')
+			mod = hst_str(f, "addr");	/* no module: only the address is left */
+		slash = mod ? strrchr(mod, '/') : NULL;
+		h = hst_fnv(h, slash ? slash + 1 : mod ? mod : "");
+		h = hst_fnv(h, off ? off : "");
+	}
+	snprintf(id, HST_ID_LEN + 1, "%016llx", (unsigned long long)h);
+}
+
+static struct hst_anchor *
+hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *frames)
+{
+	struct hst_anchor *a;
+	const char *fn;
+	size_t i, n;
+
+	if (p->nanchors >= (unsigned)CNF_Get()->max_anchors) {
+		p->dropped++;
+		return NULL;
+	}
+	if ((a = calloc(1, sizeof *a)) == NULL)
+		return NULL;
+	memcpy(a->id, id, HST_ID_LEN + 1);
+	a->size = size;
+	a->frames = json_object_get(frames);
+	n = frames ? json_object_array_length(frames) : 0;
+	for (i = 0; i < n && a->function == NULL; i++)
+		if ((fn = hst_str(json_object_array_get_idx(frames, i), "function")) != NULL)
+			a->function = strdup(fn);
+	a->next = p->buckets[hst_bucket(id)];
+	p->buckets[hst_bucket(id)] = a;
+	a->all = p->anchors;
+	p->anchors = a;
+	p->nanchors++;
+	return a;
+}
+
+static void
+hst_write_anchor(const struct hst_proc *p, const struct hst_anchor *a)
+{
+	json_object *r = hst_key("anchor", p);
+
+	json_object_object_add(r, "id", json_object_new_string(a->id));
+	json_object_object_add(r, "size", json_object_new_int64((int64_t)a->size));
+	json_object_object_add(r, "frames", json_object_get(a->frames));
+	STO_Append(r);
+	json_object_put(r);
+}
+
+/* The last sample's values, or zeros. */
+static void
+hst_last(const struct hst_ring *r, uint64_t *a, uint64_t *b)
+{
+	const struct hst_sample *s = r->n > 0 ? hst_at(r, r->n - 1) : NULL;
+
+	*a = s ? s->a : 0;
+	*b = s ? s->b : 0;
+}
+
+/* The trend of every anchor after a new sample; counts the suspects. */
+static void
+hst_evaluate_all(struct hst_proc *p)
+{
+	struct hst_anchor *a;
+	unsigned n = 0;
+
+	for (a = p->anchors; a != NULL; a = a->all) {
+		TRD_Evaluate(a);
+		n += a->trend.suspect;
+	}
+	p->nsuspects = n;
+}
+
+int
+HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len)
+{
+	json_object *anchors, *rec, *changes, *row, *frames;
+	int64_t size, alloc, fr, total = 0, peak = 0;
+	struct hst_anchor *a;
+	uint64_t la, lb;
+	const char *exe;
+	char id[HST_ID_LEN + 1];
+	size_t i, n;
+
+	if (!json_object_object_get_ex(leak, "anchors", &anchors) ||
+	    !json_object_is_type(anchors, json_type_array)) {
+		snprintf(cause, len, "the answer has no anchors");
+		return -1;
+	}
+	if ((exe = hst_str(leak, "exe")) != NULL && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {
+		free(p->exe);
+		p->exe = strdup(exe);
+		rec = hst_key("proc", p);
+		json_object_object_add(rec, "t", json_object_new_double(p->first));
+		json_object_object_add(rec, "exe", json_object_new_string(exe));
+		STO_Append(rec);
+		json_object_put(rec);
+	}
+	hst_int(leak, "total_bytes", &total);
+	hst_int(leak, "peak_bytes", &peak);
+	n = json_object_array_length(anchors);
+	/* An anchor absent from the answer (a new generation) is at zero. */
+	for (a = p->anchors; a != NULL; a = a->all)
+		a->new_a = a->new_b = 0;
+	for (i = 0; i < n; i++) {
+		json_object *j = json_object_array_get_idx(anchors, i);
+
+		if (hst_int(j, "size", &size) || hst_int(j, "alloc", &alloc) ||
+		    hst_int(j, "free", &fr))
+			continue;
+		json_object_object_get_ex(j, "frames", &frames);
+		hst_anchor_id((uint64_t)size, frames, id);
+		if ((a = HST_FindAnchor(p, id)) == NULL) {
+			if ((a = hst_new_anchor(p, id, (uint64_t)size, frames)) == NULL)
+				continue;
+			hst_write_anchor(p, a);
+		}
+		/* Two agent anchors with one stable id (same frames) are summed. */
+		a->new_a += (uint64_t)alloc;
+		a->new_b += (uint64_t)fr;
+	}
+	changes = json_object_new_array();
+	for (a = p->anchors; a != NULL; a = a->all) {
+		hst_last(&a->ring, &la, &lb);
+		if (a->ring.n == 0 || la != a->new_a || lb != a->new_b) {
+			row = json_object_new_array();
+			json_object_array_add(row, json_object_new_string(a->id));
+			json_object_array_add(row, json_object_new_int64((int64_t)a->new_a));
+			json_object_array_add(row, json_object_new_int64((int64_t)a->new_b));
+			json_object_array_add(changes, row);
+		}
+		hst_push(&a->ring, t, a->new_a, a->new_b);
+	}
+	hst_push(&p->ring, t, (uint64_t)total, (uint64_t)peak);
+	p->anchors_seen = n;
+	p->last = t;
+	p->polls++;
+	hst_evaluate_all(p);
+	rec = hst_key("poll", p);
+	json_object_object_add(rec, "t", json_object_new_double(t));
+	json_object_object_add(rec, "total", json_object_new_int64(total));
+	json_object_object_add(rec, "peak", json_object_new_int64(peak));
+	json_object_object_add(rec, "n", json_object_new_int64((int64_t)n));
+	json_object_object_add(rec, "a", changes);
+	STO_Append(rec);
+	STO_Commit();
+	json_object_put(rec);
+	return 0;
+}
+
+/* --------------------------------------------------------------- replay */
+
+static int
+hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
+{
+	json_object *changes, *row;
+	int64_t total = 0, peak = 0, n = 0;
+	struct hst_anchor *a;
+	uint64_t la, lb;
+	size_t i, len;
+
+	if (!json_object_object_get_ex(rec, "a", &changes) ||
+	    !json_object_is_type(changes, json_type_array))
+		return -1;
+	hst_int(rec, "total", &total);
+	hst_int(rec, "peak", &peak);
+	hst_int(rec, "n", &n);
+	hst.poll_seq++;
+	len = json_object_array_length(changes);
+	for (i = 0; i < len; i++) {
+		row = json_object_array_get_idx(changes, i);
+		if (json_object_array_length(row) != 3)
+			return -1;
+		a = HST_FindAnchor(p, json_object_get_string(json_object_array_get_idx(row, 0)));
+		if (a == NULL)
+			continue;	/* its definition was lost: skip it */
+		hst_push(&a->ring, t,
+		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
+		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
+	}
+	/* Every anchor that did not change repeats its last sample. */
+	for (a = p->anchors; a != NULL; a = a->all) {
+		if (a->ring.n > 0 && hst_at(&a->ring, a->ring.n - 1)->t == t)
+			continue;
+		hst_last(&a->ring, &la, &lb);
+		hst_push(&a->ring, t, la, lb);
+	}
+	hst_push(&p->ring, t, (uint64_t)total, (uint64_t)peak);
+	p->anchors_seen = (uint64_t)n;
+	p->last = t;
+	p->polls++;
+	hst_evaluate_all(p);
+	return 0;
+}
+
+static int
+hst_replay_series(struct hst_proc *p, json_object *rec)
+{
+	json_object *s, *row;
+	struct hst_anchor *a = NULL;
+	struct hst_ring *r = &p->ring;
+	const char *id = hst_str(rec, "id");
+	size_t i, n;
+
+	if (id != NULL) {
+		if ((a = HST_FindAnchor(p, id)) == NULL)
+			return -1;
+		r = &a->ring;
+	}
+	if (!json_object_object_get_ex(rec, "s", &s) || !json_object_is_type(s, json_type_array))
+		return -1;
+	n = json_object_array_length(s);
+	for (i = 0; i < n; i++) {
+		row = json_object_array_get_idx(s, i);
+		if (json_object_array_length(row) != 3)
+			return -1;
+		hst_push(r, json_object_get_double(json_object_array_get_idx(row, 0)),
+		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
+		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
+		if (a != NULL)
+			TRD_Evaluate(a);
+	}
+	if (a == NULL && n > 0) {
+		p->last = hst_at(r, r->n - 1)->t;
+		p->polls += n;
+	}
+	return 0;
+}
+
+int
+HST_Replay(json_object *rec)
+{
+	const char *kind = hst_str(rec, "k"), *s;
+	int64_t pid, start, size;
+	struct hst_proc *p;
+	struct hst_anchor *a;
+	json_object *frames;
+	double t = 0;
+	json_object *v;
+
+	if (kind == NULL || hst_int(rec, "pid", &pid) || hst_int(rec, "start", &start))
+		return -1;
+	if (json_object_object_get_ex(rec, "t", &v))
+		t = json_object_get_double(v);
+	p = HST_Find((long)pid, (unsigned long long)start);
+	if (strcmp(kind, "proc") == 0) {
+		if (p == NULL && (p = hst_new_proc((long)pid, (unsigned long long)start, t)) == NULL)
+			return -1;
+		/* Until an agent answers again, a process from the file is not known live. */
+		p->state = HST_UNREACHABLE;
+		snprintf(p->error, sizeof p->error, "not polled since jhookd started");
+		if ((s = hst_str(rec, "exe")) != NULL) {
+			free(p->exe);
+			p->exe = strdup(s);
+		}
+		return 0;
+	}
+	if (p == NULL)
+		return -1;
+	if (strcmp(kind, "end") == 0) {
+		p->state = HST_ENDED;
+		p->ended = t;
+		return 0;
+	}
+	if (strcmp(kind, "anchor") == 0) {
+		if ((s = hst_str(rec, "id")) == NULL || strlen(s) != HST_ID_LEN ||
+		    hst_int(rec, "size", &size) || !json_object_object_get_ex(rec, "frames", &frames))
+			return -1;
+		if ((a = HST_FindAnchor(p, s)) == NULL && hst_new_anchor(p, s, (uint64_t)size, frames) == NULL)
+			return 0;	/* over max-anchors: not an error in the file */
+		return 0;
+	}
+	if (strcmp(kind, "poll") == 0)
+		return hst_replay_poll(p, rec, t);
+	if (strcmp(kind, "series") == 0)
+		return hst_replay_series(p, rec);
+	return -1;
+}
+
+/* ----------------------------------------------------------- compaction */
+
+static json_object *
+hst_series(const struct hst_proc *p, const struct hst_anchor *a)
+{
+	const struct hst_ring *r = a ? &a->ring : &p->ring;
+	json_object *rec = hst_key("series", p), *s = json_object_new_array(), *row;
+	const struct hst_sample *x;
+	uint32_t i;
+
+	if (a != NULL)
+		json_object_object_add(rec, "id", json_object_new_string(a->id));
+	for (i = 0; i < r->n; i++) {
+		x = hst_at(r, i);
+		row = json_object_new_array();
+		json_object_array_add(row, json_object_new_double(x->t));
+		json_object_array_add(row, json_object_new_int64((int64_t)x->a));
+		json_object_array_add(row, json_object_new_int64((int64_t)x->b));
+		json_object_array_add(s, row);
+	}
+	json_object_object_add(rec, "s", s);
+	return rec;
+}
+
+static void
+hst_emit(json_object *rec)
+{
+	STO_Append(rec);
+	json_object_put(rec);
+}
+
+/* Writes everything remembered, oldest process first. */
+static void
+hst_write_all(void)
+{
+	struct hst_proc *p, *order[4096];
+	struct hst_anchor *a;
+	json_object *r;
+	unsigned n = 0;
+
+	for (p = hst.procs; p != NULL && n < 4096; p = p->next)
+		order[n++] = p;
+	while (n-- > 0) {
+		p = order[n];
+		r = hst_key("proc", p);
+		json_object_object_add(r, "t", json_object_new_double(p->first));
+		if (p->exe != NULL)
+			json_object_object_add(r, "exe", json_object_new_string(p->exe));
+		hst_emit(r);
+		hst_emit(hst_series(p, NULL));
+		for (a = p->anchors; a != NULL; a = a->all) {
+			hst_write_anchor(p, a);
+			hst_emit(hst_series(p, a));
+		}
+		if (p->state == HST_ENDED) {
+			r = hst_key("end", p);
+			json_object_object_add(r, "t", json_object_new_double(p->ended));
+			hst_emit(r);
+		}
+	}
+}
+
+/* Halves every series, for a file that is still too large. */
+static void
+hst_halve(void)
+{
+	struct hst_proc *p;
+	struct hst_anchor *a;
+
+	for (p = hst.procs; p != NULL; p = p->next) {
+		p->ring.n -= p->ring.n / 2;
+		for (a = p->anchors; a != NULL; a = a->all)
+			a->ring.n -= a->ring.n / 2;
+	}
+}
+
+void
+HST_Maintain(double now)
+{
+	const struct cnf_values *c = CNF_Get();
+	double limit = now - c->retention;
+	struct hst_proc *p, **pp;
+	struct hst_anchor *a;
+	unsigned dropped = 0, tries;
+
+	for (pp = &hst.procs; (p = *pp) != NULL;) {
+		int too_many = hst.nprocs > (unsigned)c->max_processes && p->next == NULL;
+
+		if (p->state == HST_ENDED && (p->ended < limit || too_many)) {
+			*pp = p->next;
+			hst_free_proc(p);
+			hst.nprocs--;
+			dropped++;
+			continue;
+		}
+		dropped += hst_trim(&p->ring, limit, 1);
+		for (a = p->anchors; a != NULL; a = a->all)
+			dropped += hst_trim(&a->ring, limit, 1);
+		pp = &p->next;
+	}
+	hst.dropped_by_age += dropped;
+	if (STO_Size() <= c->max_disk &&
+	    !(dropped > 0 && now - hst.last_compaction > c->retention / 10))
+		return;
+	hst.last_compaction = now;
+	for (tries = 0; tries < 8; tries++) {
+		if (STO_Compact(hst_write_all) != 0 || STO_Size() <= c->max_disk / 2)
+			break;
+		LOG_Warn("history still over half of max-disk after compaction: "
+		    "dropping the older half of every series");
+		hst_halve();
+	}
+}
+
+void
+HST_Stats(json_object *into)
+{
+	json_object_object_add(into, "processes_kept", json_object_new_int64(hst.nprocs));
+	json_object_object_add(into, "samples_dropped_by_retention",
+	    json_object_new_int64((int64_t)hst.dropped_by_age));
+}
+
+int
+HST_Initialise(void)
+{
+	return 0;
+}
+
+void
+HST_Finalise(void)
+{
+	struct hst_proc *p, *n;
+
+	for (p = hst.procs; p != NULL; p = n) {
+		n = p->next;
+		hst_free_proc(p);
+	}
+	hst.procs = NULL;
+	hst.nprocs = 0;
+}

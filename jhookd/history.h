@@ -1,0 +1,113 @@
+/*
+ * history.h - what jhookd remembers: processes, their anchors, and a ring
+ * of samples for each, plus the trend verdict on every anchor (trend.c).
+ *
+ * A process is named by (pid, start time in clock ticks since boot, read
+ * from /proc/PID/stat), so a recycled pid is a new process.  An anchor is
+ * named by a stable id: a hash of its size and of every frame as (module
+ * file name, offset in the module), which does not depend on where the
+ * modules were loaded, so the same call site has the same id in the next
+ * run of the program, and across restarts of jhookd.
+ */
+#ifndef JHOOKD_HISTORY_H
+#define JHOOKD_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define HST_ID_LEN	16		/* hex digits of an anchor id */
+
+enum hst_state { HST_LIVE, HST_UNREACHABLE, HST_ENDED };
+
+struct hst_sample {
+	double		 t;
+	uint64_t	 a;		/* alloc (anchor) or total bytes (process) */
+	uint64_t	 b;		/* free (anchor) or peak bytes (process) */
+};
+
+/* A ring of samples, oldest first when read with hst_at(). */
+struct hst_ring {
+	struct hst_sample	*s;
+	uint32_t		 cap;
+	uint32_t		 head;	/* next slot to write */
+	uint32_t		 n;
+};
+
+struct hst_trend {
+	int		 suspect;
+	double		 first_seen;	/* when it became a suspect, 0 if never */
+	double		 rate;		/* blocks per second over the window */
+	double		 growth;	/* blocks gained over the window */
+	int64_t		 old_max;	/* highest diff before the window */
+	int		 has_old;
+};
+
+struct hst_anchor {
+	char			 id[HST_ID_LEN + 1];
+	uint64_t		 size;
+	json_object		*frames;	/* as the agent sent them */
+	char			*function;	/* first named frame, or NULL */
+	struct hst_ring		 ring;
+	struct hst_trend	 trend;
+	uint64_t		 new_a, new_b;	/* summed while reading one answer */
+	struct hst_anchor	*next;		/* in the process's hash chain */
+	struct hst_anchor	*all;		/* in the process's list */
+};
+
+#define HST_BUCKETS	256
+
+struct hst_proc {
+	long			 pid;
+	unsigned long long	 start;
+	char			*exe;
+	enum hst_state		 state;
+	double			 first;		/* first seen */
+	double			 last;		/* last good poll */
+	double			 ended;
+	char			 error[160];	/* why the last poll failed */
+	uint64_t		 polls, errors, timeouts;
+	double			 last_latency;	/* seconds of the last good poll */
+	uint64_t		 anchors_seen;	/* in the agent's last answer */
+	uint64_t		 dropped;	/* anchors over max-anchors */
+	struct hst_ring		 ring;		/* total and peak bytes */
+	struct hst_anchor	*buckets[HST_BUCKETS];
+	struct hst_anchor	*anchors;	/* every anchor, newest first */
+	unsigned		 nanchors;
+	unsigned		 nsuspects;
+	struct hst_proc		*next;
+};
+
+int	 HST_Initialise(void);
+void	 HST_Finalise(void);
+/* Every process, newest first. */
+struct hst_proc *HST_Processes(void);
+struct hst_proc *HST_Find(long pid, unsigned long long start);
+/* The newest process with that pid (live first). */
+struct hst_proc *HST_FindPid(long pid);
+struct hst_anchor *HST_FindAnchor(struct hst_proc *p, const char *id);
+/* A process seen now (created and recorded when new). */
+struct hst_proc *HST_Seen(long pid, unsigned long long start, double now);
+void	 HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why);
+/* Records a leak answer (choice 3) taken at time t; 0 or -1 with cause. */
+int	 HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len);
+/* The store's replay callback. */
+int	 HST_Replay(json_object *rec);
+/* Drops what is older than the retention; compacts the file when due. */
+void	 HST_Maintain(double now);
+/* Samples and sizes, for status. */
+void	 HST_Stats(json_object *into);
+
+/* Sample i (0 = oldest) of a ring. */
+const struct hst_sample *hst_at(const struct hst_ring *r, uint32_t i);
+static inline int64_t
+hst_diff(const struct hst_sample *s)
+{
+	return (int64_t)(s->a - s->b);
+}
+
+/* trend.c: the verdict on an anchor after its newest sample. */
+void	 TRD_Evaluate(struct hst_anchor *a);
+
+#endif /* JHOOKD_HISTORY_H */
