@@ -26,20 +26,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NOINLINE	__attribute__((noinline))
+#define NOINLINE	__attribute__((noipa))	/* no inlining, no clones, under any -O */
 #define KEEP_MAX	100000
 
-static void	*kept_a[KEEP_MAX];
-static int	 nkept_a;
-static void	*kept[KEEP_MAX];
-static int	 nkept;
+/* Global, so the compiler cannot drop the blocks they keep. */
+void		*ctl_kept_a[KEEP_MAX];
+int		 ctl_nkept_a;
+void		*ctl_kept[KEEP_MAX];
+int		 ctl_nkept;
 static int	 ack_fd;
 
 static void
 keep(void *p)
 {
-	if (nkept < KEEP_MAX)
-		kept[nkept++] = p;
+	if (ctl_nkept < KEEP_MAX)
+		ctl_kept[ctl_nkept++] = p;
 }
 
 NOINLINE static void *
@@ -69,7 +70,7 @@ leak_b(void)
 NOINLINE static void
 churn(void)
 {
-	void *p = malloc(4005);
+	void *volatile p = malloc(4005);
 
 	free(p);
 }
@@ -89,7 +90,7 @@ overflow(void)
 	keep(p);
 }
 
-static void
+NOINLINE static void
 say(const char *a, long n)
 {
 	char buf[64], num[24];
@@ -107,7 +108,7 @@ say(const char *a, long n)
 	(void)write(ack_fd, buf, (size_t)k);
 }
 
-static void
+NOINLINE static void
 spawn_child(void)
 {
 	pid_t pid = fork();
@@ -119,14 +120,14 @@ spawn_child(void)
 	}
 }
 
-static void
+NOINLINE static void
 run(const char *cmd, long n)
 {
 	long i;
 
 	if (strcmp(cmd, "leak") == 0) {
-		for (i = 0; i < n && nkept_a < KEEP_MAX; i++)
-			kept_a[nkept_a++] = leak_a();
+		for (i = 0; i < n && ctl_nkept_a < KEEP_MAX; i++)
+			ctl_kept_a[ctl_nkept_a++] = leak_a();
 	} else if (strcmp(cmd, "leakb") == 0) {
 		for (i = 0; i < n; i++)
 			keep(leak_b());
@@ -134,8 +135,8 @@ run(const char *cmd, long n)
 		for (i = 0; i < n; i++)
 			churn();
 	} else if (strcmp(cmd, "freea") == 0) {
-		for (i = 0; i < n && nkept_a > 0; i++)
-			free(kept_a[--nkept_a]);
+		for (i = 0; i < n && ctl_nkept_a > 0; i++)
+			free(ctl_kept_a[--ctl_nkept_a]);
 	} else if (strcmp(cmd, "sizes") == 0) {
 		keep(sized(100));
 		keep(sized(1000));
@@ -150,7 +151,7 @@ run(const char *cmd, long n)
 }
 
 /* "word N" -> run(word, N). */
-static void
+NOINLINE static void
 line(char *s)
 {
 	char *sp = strchr(s, ' ');

@@ -10,19 +10,22 @@ struct Widget {
 
 template <typename T>
 struct Factory {
-	__attribute__((noinline)) static T *make() {
+	__attribute__((noipa)) static T *make() {
 		return new T();	// RUN_CXX_LEAK
 	}
 };
 
 }  // namespace jt
 
-static jt::Widget *kept[4];
+// Global, so the compiler cannot drop the blocks it keeps.
+jt::Widget *ctl_kept[4];
 
 int
 main()
 {
-	for (int i = 0; i < 4; i++)
-		kept[i] = jt::Factory<jt::Widget>::make();
+	volatile int four = 4;	// one call site, never unrolled
+
+	for (int i = 0; i < four; i++)
+		ctl_kept[i] = jt::Factory<jt::Widget>::make();
 	std::exit(5);
 }

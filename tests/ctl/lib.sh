@@ -64,7 +64,7 @@ export NO_COLOR
 
 t_cleanup () {
 	for p in $T_PIDS; do
-		kill -9 "$p" 2>/dev/null
+		{ kill -9 "$p" && wait "$p"; } 2>/dev/null
 	done
 	[ "$T_KEEP" = 1 ] || rm -rf "$T"
 }
