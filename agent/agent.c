@@ -111,6 +111,7 @@ agent_finalise(void)
 	CFG_SET(tracing, 0);
 	chk_finalise();
 	ctl_finalise();
+	bnd_scan();	/* a block still live at exit may have overflowed too */
 	rep_exit();
 	hook_guard_leave(g);
 }

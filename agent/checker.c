@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bound.h"
 #include "checker.h"
 #include "config.h"
 #include "fmt.h"
@@ -96,8 +97,10 @@ chk_main(void *arg)
 			continue;
 		/* Reports are written without our mutex, so chk_update never waits on one. */
 		pthread_mutex_unlock(&chk_mutex);
-		if (CFG_GET(check_enabled))
+		if (CFG_GET(check_enabled)) {
+			bnd_scan();	/* overflows in blocks nobody frees show up too */
 			rep_periodic();
+		}
 		pthread_mutex_lock(&chk_mutex);
 	}
 	pthread_mutex_unlock(&chk_mutex);
