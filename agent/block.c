@@ -5,8 +5,8 @@
  * tombstones), one table per shard, shards chosen by pointer hash.  A slot
  * is a pointer plus 32 bits: the anchor id (22 bits) and the block's flags
  * (10 bits), kept in two arrays so a slot costs 12 bytes.  Tables come
- * from mmap and double at 3/4 full, so a live block costs 16 to 32 bytes
- * of agent memory, about 21 on average.
+ * from mmap and grow by half when 4/5 full, so a live block costs 15 to
+ * 23 bytes of agent memory: the 24-byte budget holds at every size.
  */
 #include <stdint.h>
 #include <string.h>
@@ -19,12 +19,15 @@
 #define BLK_SHARD_BITS	6
 #define BLK_SHARDS	(1u << BLK_SHARD_BITS)
 #define BLK_MIN_CAP	512
+#define BLK_LOAD_NUM	4		/* grow past 4/5 full ... */
+#define BLK_LOAD_DEN	5
+#define BLK_GROWTH(c)	((c) + (c) / 2)	/* ... by half */
 #define BLK_ANCHOR_BITS	22
 #define BLK_ANCHOR_MASK	((1u << BLK_ANCHOR_BITS) - 1)
 
 struct blk_shard {
 	lock_t		 lock;
-	size_t		 cap;		/* slots, a power of two */
+	size_t		 cap;		/* slots */
 	size_t		 used;
 	uintptr_t	*keys;		/* 0 = empty */
 	uint32_t	*vals;		/* anchor | flags << BLK_ANCHOR_BITS */
@@ -45,10 +48,17 @@ blk_shard_of(uint64_t h)
 	return &blk_shards[h >> (64 - BLK_SHARD_BITS)];
 }
 
+/* The slot a hash starts probing at: the bits below the shard's, scaled to cap. */
 static inline size_t
 blk_home(const struct blk_shard *s, uint64_t h)
 {
-	return (size_t)(h >> 20) & (s->cap - 1);
+	return (size_t)(((unsigned __int128)(h << BLK_SHARD_BITS) * s->cap) >> 64);
+}
+
+static inline size_t
+blk_next(const struct blk_shard *s, size_t i)
+{
+	return ++i == s->cap ? 0 : i;
 }
 
 static inline uint32_t
@@ -77,7 +87,7 @@ blk_find(const struct blk_shard *s, uintptr_t ptr, uint64_t h)
 	size_t	i = blk_home(s, h);
 
 	while (s->keys[i] != 0 && s->keys[i] != ptr)
-		i = (i + 1) & (s->cap - 1);
+		i = blk_next(s, i);
 	return i;
 }
 
@@ -121,8 +131,8 @@ blk_insert(uintptr_t ptr, uint32_t anchor, uint32_t flags, struct blk_entry *old
 	if (!__atomic_load_n(&blk_nonempty, __ATOMIC_RELAXED))
 		__atomic_store_n(&blk_nonempty, 1, __ATOMIC_RELAXED);
 	lock_acquire(&s->lock);
-	if ((s->used + 1) * 4 > s->cap * 3 &&
-	    blk_resize(s, s->cap ? s->cap * 2 : BLK_MIN_CAP) != 0) {
+	if ((s->used + 1) * BLK_LOAD_DEN > s->cap * BLK_LOAD_NUM &&
+	    blk_resize(s, s->cap ? BLK_GROWTH(s->cap) : BLK_MIN_CAP) != 0) {
 		lock_release(&s->lock);
 		return -1;
 	}
@@ -143,10 +153,10 @@ blk_insert(uintptr_t ptr, uint32_t anchor, uint32_t flags, struct blk_entry *old
 static void
 blk_delete_slot(struct blk_shard *s, size_t i)
 {
-	size_t	j = i, home, mask = s->cap - 1;
+	size_t	j = i, home;
 
 	for (;;) {
-		j = (j + 1) & mask;
+		j = blk_next(s, j);
 		if (s->keys[j] == 0)
 			break;
 		home = blk_home(s, blk_hash(s->keys[j]));
