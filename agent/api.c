@@ -17,6 +17,17 @@
 
 #define API_TICK_MS	10	/* jhook_set_check counts in 10 ms ticks */
 
+/* 0 when the calling thread may take the agent's locks; else says why not. */
+static int
+api_refused(const char *what)
+{
+	if (!hook_interrupted())
+		return 0;
+	fmt_warn("%s refused: this thread was stopped inside the agent "
+	    "(mid-allocation); let it run a moment and call again", what);
+	return 1;
+}
+
 JHOOK_EXPORT int
 jhook_init(int tail_num)
 {
@@ -32,7 +43,11 @@ jhook_init(int tail_num)
 JHOOK_EXPORT void
 jhook_uninit(void)
 {
-	int	g = hook_guard_enter();
+	int	g;
+
+	if (api_refused("jhook_uninit"))
+		return;
+	g = hook_guard_enter();
 
 	CFG_SET(check_enabled, 0);
 	chk_finalise();
@@ -49,7 +64,11 @@ jhook_start(void)
 JHOOK_EXPORT void
 jhook_stop(void)
 {
-	int	g = hook_guard_enter();
+	int	g;
+
+	if (api_refused("jhook_stop"))
+		return;
+	g = hook_guard_enter();
 
 	agent_stop();
 	hook_guard_leave(g);
@@ -58,7 +77,11 @@ jhook_stop(void)
 JHOOK_EXPORT void
 jhook_check_bound(void)
 {
-	int	g = hook_guard_enter();
+	int	g;
+
+	if (api_refused("jhook_check_bound"))
+		return;
+	g = hook_guard_enter();
 
 	bnd_scan();
 	hook_guard_leave(g);
@@ -69,7 +92,11 @@ JHOOK_EXPORT void
 jhook_check_leak(int choice)
 {
 	struct fmt_out	o;
-	int		g = hook_guard_enter(), fd = 1;
+	int		g, fd = 1;
+
+	if (api_refused("jhook_check_leak"))
+		return;
+	g = hook_guard_enter();
 
 	if (cfg.log_path[0] != '\0')
 		fd = open(cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

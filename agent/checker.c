@@ -90,7 +90,7 @@ static void *
 chk_main(void *arg)
 {
 	/* Everything this thread allocates is the agent's, never the host's. */
-	hook_guard_enter();
+	hook_agent_thread();
 	pthread_mutex_lock(&chk_mutex);
 	while (!chk_stop) {
 		if (!chk_wait())

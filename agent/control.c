@@ -902,7 +902,7 @@ ctl_main(void *arg)
 {
 	int i;
 
-	(void)hook_guard_enter();	/* for the whole life of the thread */
+	hook_agent_thread();	/* inside the guard for the whole life of the thread */
 	if (ctl.conns == NULL)
 		ctl.conns = arena_pages(CTL_MAX_CONN * sizeof *ctl.conns);
 	if (ctl.conns == NULL) {

@@ -45,6 +45,22 @@ hook_guard_leave(int previous)
 	hook_depth = previous;
 }
 
+/* Set on the agent's own threads, which live inside the guard. */
+static __thread int hook_is_agent __attribute__((tls_model("initial-exec")));
+
+void
+hook_agent_thread(void)
+{
+	hook_is_agent = 1;
+	hook_depth++;
+}
+
+int
+hook_interrupted(void)
+{
+	return hook_depth != 0 && !hook_is_agent;
+}
+
 int
 hook_ready(void)
 {

@@ -31,6 +31,14 @@ extern struct hook_real hook_real;
  */
 int	hook_guard_enter(void);
 void	hook_guard_leave(int previous);
+/* Marks the calling thread as the agent's own (checker, control) for its whole life: it is always inside the guard. */
+void	hook_agent_thread(void);
+/*
+ * 1 when the calling thread is a host thread stopped inside a hook, as when
+ * gdb attaches mid-allocation and `call`s the API on it: that thread may
+ * hold a table lock, so the API must not take one there.
+ */
+int	hook_interrupted(void);
 /* 1 once the real allocator is known (bootstrap finished). */
 int	hook_ready(void);
 
