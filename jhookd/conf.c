@@ -332,7 +332,7 @@ cnf_usage(FILE *f)
 	    "  -f, --foreground       same as --foreground yes\n"
 	    "  -h, --help             this help\n"
 	    "  -V, --version          the version\n\n"
-	    "Every option of the config file, as --NAME VALUE:\n",
+	    "Every option of the config file, as --NAME VALUE (--NAME=no for yes/no):\n",
 	    JHOOKD_SYSCONFDIR);
 	for (i = 0; i < CNF_COUNT; i++)
 		fprintf(f, "  --%-20s %s (default \"%s\")\n", cnf_table[i].name,
@@ -347,7 +347,8 @@ CNF_Initialise(int argc, char **argv)
 	size_t i;
 
 	for (i = 0; i < CNF_COUNT; i++)
-		opts[i] = (struct option){ cnf_table[i].name, required_argument, NULL, 0 };
+		opts[i] = (struct option){ cnf_table[i].name, cnf_table[i].type == CNF_BOOL ?
+		    optional_argument : required_argument, NULL, 0 };
 	opts[i++] = (struct option){ "config", required_argument, NULL, 'c' };
 	opts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[i++] = (struct option){ "version", no_argument, NULL, 'V' };
@@ -356,7 +357,8 @@ CNF_Initialise(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:fhV", opts, &idx)) != -1) {
 		switch (ch) {
 		case 0:
-			cnf.cli[idx] = optarg;
+			/* A yes/no option given alone (--fsync) means yes. */
+			cnf.cli[idx] = optarg != NULL ? optarg : "yes";
 			break;
 		case 'c':
 			free(cnf.file);
