@@ -44,10 +44,11 @@ agent_read_exe(void)
 	agent_exe_path[n > 0 ? n : 0] = '\0';
 }
 
-/* Lock order as at run time: anchors, then blocks, then the record arena. */
+/* Unwinders idle first, then locks in their run-time order: anchors, blocks, the record arena. */
 static void
 agent_fork_prepare(void)
 {
+	stk_fork_prepare();
 	anc_fork_prepare();
 	blk_fork_prepare();
 	arena_fork_prepare();
@@ -59,6 +60,7 @@ agent_fork_parent(void)
 	arena_fork_parent();
 	blk_fork_parent();
 	anc_fork_parent();
+	stk_fork_parent();
 }
 
 /* The child keeps counting its own blocks, under its own pid. */
@@ -68,6 +70,7 @@ agent_fork_child(void)
 	arena_fork_child();
 	blk_fork_child();
 	anc_fork_child();
+	stk_fork_child();
 	mod_fork_child();
 	view_fork_child();
 	cfg_expand_paths();

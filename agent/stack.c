@@ -22,6 +22,11 @@
 
 static uintptr_t	stk_agent_lo, stk_agent_hi;	/* our own text, preload only */
 
+/* The unwinder gate: a fork waits while stk_unwinding threads are inside one. */
+static int		stk_forking;
+static unsigned		stk_unwinding;
+static __thread int	stk_inside __attribute__((tls_model("initial-exec")));
+
 /* The thread's stack, for a frame-pointer walk that never leaves it. */
 static __thread uintptr_t stk_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t stk_hi __attribute__((tls_model("initial-exec")));
@@ -120,20 +125,76 @@ stk_walk_fp(uintptr_t *out, unsigned max)
 	return n;
 }
 
+/* Enters the unwinders, unless a fork is waiting for them to be idle (Dekker-style). */
+static void
+stk_gate_enter(void)
+{
+	for (;;) {
+		while (__atomic_load_n(&stk_forking, __ATOMIC_SEQ_CST))
+			sched_yield();
+		__atomic_add_fetch(&stk_unwinding, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&stk_forking, __ATOMIC_SEQ_CST))
+			break;
+		__atomic_sub_fetch(&stk_unwinding, 1, __ATOMIC_SEQ_CST);
+	}
+	stk_inside = 1;
+}
+
+static void
+stk_gate_leave(void)
+{
+	stk_inside = 0;
+	__atomic_sub_fetch(&stk_unwinding, 1, __ATOMIC_SEQ_CST);
+}
+
+void
+stk_fork_prepare(void)
+{
+	/* A signal handler that forks on a thread inside an unwinder waits for the others only. */
+	unsigned	self = stk_inside ? 1 : 0;
+
+	__atomic_store_n(&stk_forking, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&stk_unwinding, __ATOMIC_SEQ_CST) > self)
+		sched_yield();
+}
+
+void
+stk_fork_parent(void)
+{
+	__atomic_store_n(&stk_forking, 0, __ATOMIC_SEQ_CST);
+}
+
+void
+stk_fork_child(void)
+{
+	__atomic_store_n(&stk_unwinding, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&stk_forking, 0, __ATOMIC_SEQ_CST);
+}
+
+/* Walks the stack with libunwind or glibc's backtrace(), inside the gate. */
 static unsigned
-stk_walk(int method, uintptr_t *out, unsigned max)
+stk_walk_unwinder(int method, uintptr_t *out, unsigned max)
 {
 	int	n;
 
+	stk_gate_enter();
+	if (method == CFG_METHOD_UNWIND)
+		n = unw_backtrace((void **)out, (int)max);
+	else
+		n = backtrace((void **)out, (int)max);
+	stk_gate_leave();
+	return n > 0 ? (unsigned)n : 0;
+}
+
+static unsigned
+stk_walk(int method, uintptr_t *out, unsigned max)
+{
 	switch (method) {
 	case CFG_METHOD_FP:
 		return stk_walk_fp(out, max);
 	case CFG_METHOD_UNWIND:
-		n = unw_backtrace((void **)out, (int)max);
-		return n > 0 ? (unsigned)n : 0;
 	case CFG_METHOD_BACKTRACE:
-		n = backtrace((void **)out, (int)max);
-		return n > 0 ? (unsigned)n : 0;
+		return stk_walk_unwinder(method, out, max);
 	default:
 		return 0;
 	}

@@ -14,6 +14,14 @@ void	 stk_initialise(void);
  * __builtin_return_address(0).  Returns the number of frames (>= 1).
  */
 unsigned stk_capture(int method, unsigned depth, void *caller, uintptr_t *out);
+/*
+ * libunwind and libgcc's unwinder hold locks of their own while they walk a
+ * stack; a fork in the middle would leave them held in the child forever.
+ * A fork waits until no thread is inside one of them.
+ */
+void	 stk_fork_prepare(void);
+void	 stk_fork_parent(void);
+void	 stk_fork_child(void);
 /* 1 when addr lies in the agent's own code. */
 int	 stk_is_agent(uintptr_t addr);
 
