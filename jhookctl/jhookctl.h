@@ -103,5 +103,7 @@ int	cmd_watch(int argc, char **argv);
 int	cmd_report(int argc, char **argv);
 int	cmd_run(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
+/* daemon.c: asks jhookd(8), not an agent */
+int	cmd_daemon(int argc, char **argv);
 
 #endif /* JHOOKCTL_H */

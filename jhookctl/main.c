@@ -86,6 +86,15 @@ static const struct ctl_command ctl_commands[] = {
 	{ "send", cmd_send, "send --pid N JSON",
 	  "Send one raw request line and print the raw answer (for debugging).\n"
 	  COMMON_HELP },
+	{ "daemon", cmd_daemon,
+	  "daemon status|processes|suspects|history [--pid N [--anchor ID]] [--json]",
+	  "Ask jhookd(8), the collector, on its control socket (jhookd.sock in the\n"
+	  "socket directory, or --socket PATH): its status, the processes it polls,\n"
+	  "the suspects (anchors whose diff keeps growing, with growth rates and\n"
+	  "stacks), or the history of a process (--pid) or of one anchor (--anchor).\n"
+	  "  --json             one JSON document, as jhookd's /api/ serves it\n"
+	  "  --socket PATH      jhookd's control socket\n"
+	  "  --timeout S        seconds to wait for the answer (default 10)\n" },
 };
 
 #define NCOMMANDS (sizeof ctl_commands / sizeof ctl_commands[0])
