@@ -166,6 +166,24 @@ static const struct {
 	{ "history", dmn_history },
 };
 
+/* Adds file:line (libdw) to the frames of suspects or of one anchor. */
+static void
+dmn_symbolize(json_object *result)
+{
+	json_object *doc = json_object_new_object(), *list, *one;
+
+	if (json_object_object_get_ex(result, "suspects", &list)) {
+		json_object_object_add(doc, "anchors", json_object_get(list));
+	} else if (json_object_object_get_ex(result, "frames", &one)) {
+		list = json_object_new_array();
+		json_object_array_add(list, json_object_get(result));
+		json_object_object_add(doc, "anchors", list);
+	}
+	symz_document(doc);
+	json_object_put(doc);
+	symz_finalise();
+}
+
 /* jhookd's socket: --socket, else jhookd.sock in the socket directory. */
 static int
 dmn_path(const struct ctl_opts *o, char *path, size_t len)
@@ -258,8 +276,10 @@ cmd_daemon(int argc, char **argv)
 			json_object_put(wrap);
 		}
 	} else if (o.json) {
+		dmn_symbolize(result);
 		cl_print_json(result);
 	} else {
+		dmn_symbolize(result);
 		dmn_subs[i].render(result);
 	}
 	json_object_put(result);
