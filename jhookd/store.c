@@ -278,7 +278,7 @@ STO_Compact(void (*writer)(void))
 		return -1;
 	}
 	close(saved);
-	LOG_Info("history %s compacted: %lld -> %zu bytes", sto.path,
+	LOG_Debug("history %s compacted: %lld -> %zu bytes", sto.path,
 	    (long long)sto.size, sto.len);
 	sto.size = (int64_t)sto.len;
 	sto.len = 0;
