@@ -72,7 +72,8 @@ cleanup () {
 	for p in $PIDS; do
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$T"
+	# JHOOKD_TEST_KEEP=1 keeps the directory (history, logs) for a post-mortem.
+	if [ -n "${JHOOKD_TEST_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
