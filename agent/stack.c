@@ -113,7 +113,8 @@ stk_walk_fp(uintptr_t *out, unsigned max)
 	while (n < max) {
 		uintptr_t a = (uintptr_t)fp;
 
-		if (a < stk_lo || a + 2 * sizeof(uintptr_t) > stk_hi || (a & 7))
+		/* Written so that a garbage frame pointer near 2^64 cannot wrap past the check. */
+		if (a < stk_lo || a > stk_hi - 2 * sizeof(uintptr_t) || (a & 7))
 			break;
 		if (fp[1] == 0)
 			break;
