@@ -26,9 +26,7 @@
 static struct {
 	struct hst_proc	*procs;		/* newest first */
 	unsigned	 nprocs;
-	uint64_t	 poll_seq;
 	double		 last_compaction;
-	int		 replaying;
 	uint64_t	 dropped_by_age;
 } hst;
 
@@ -434,7 +432,6 @@ hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
 	hst_int(rec, "total", &total);
 	hst_int(rec, "peak", &peak);
 	hst_int(rec, "n", &n);
-	hst.poll_seq++;
 	len = json_object_array_length(changes);
 	for (i = 0; i < len; i++) {
 		row = json_object_array_get_idx(changes, i);
@@ -502,10 +499,8 @@ HST_Replay(json_object *rec)
 	const char *kind = hst_str(rec, "k"), *s;
 	int64_t pid, start, size;
 	struct hst_proc *p;
-	struct hst_anchor *a;
-	json_object *frames;
+	json_object *frames, *v;
 	double t = 0;
-	json_object *v;
 
 	if (kind == NULL || hst_int(rec, "pid", &pid) || hst_int(rec, "start", &start))
 		return -1;
@@ -535,8 +530,9 @@ HST_Replay(json_object *rec)
 		if ((s = hst_str(rec, "id")) == NULL || strlen(s) != HST_ID_LEN ||
 		    hst_int(rec, "size", &size) || !json_object_object_get_ex(rec, "frames", &frames))
 			return -1;
-		if ((a = HST_FindAnchor(p, s)) == NULL && hst_new_anchor(p, s, (uint64_t)size, frames) == NULL)
-			return 0;	/* over max-anchors: not an error in the file */
+		/* Over max-anchors it is not kept, which is no error in the file. */
+		if (HST_FindAnchor(p, s) == NULL)
+			hst_new_anchor(p, s, (uint64_t)size, frames);
 		return 0;
 	}
 	if (strcmp(kind, "poll") == 0)

@@ -63,7 +63,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	jd_start_time = jd_now();
 	if (!CNF_Get()->foreground) {
-		if (daemon(0, 0) != 0) {
+		/* Stays in its directory until the state directory is resolved. */
+		if (daemon(1, 0) != 0) {
 			LOG_Error("cannot daemonise");
 			return 1;
 		}
@@ -80,6 +81,8 @@ main(int argc, char **argv)
 	if (HST_Initialise() != 0 || STO_Initialise(CNF_Get()->state_dir, HST_Replay) != 0)
 		goto out;
 	HST_Maintain(jd_now());
+	if (!CNF_Get()->foreground && chdir("/") != 0)
+		LOG_Warn("cannot chdir to /");
 	if (AGT_Initialise(base) != 0 || CAM_Initialise(base) != 0 || WEB_Initialise(base) != 0)
 		goto out;
 	LOG_Info("started: polling every %g s, history in %s", CNF_Get()->interval,

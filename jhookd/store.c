@@ -158,9 +158,13 @@ STO_Initialise(const char *dir, sto_replay_fn replay)
 		LOG_Error("state directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	sto.dir = strdup(dir);
-	if (asprintf(&sto.path, "%s/" STO_FILE, dir) < 0 ||
-	    asprintf(&sto.tmp, "%s/" STO_TMP, dir) < 0)
+	/* Absolute, so the daemon can leave its working directory. */
+	if ((sto.dir = realpath(dir, NULL)) == NULL) {
+		LOG_Error("state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (asprintf(&sto.path, "%s/" STO_FILE, sto.dir) < 0 ||
+	    asprintf(&sto.tmp, "%s/" STO_TMP, sto.dir) < 0)
 		return -1;
 	unlink(sto.tmp);	/* a compaction that did not finish */
 	sto.fd = open(sto.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
