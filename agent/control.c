@@ -87,6 +87,9 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	char		 path[sizeof ((struct sockaddr_un *)0)->sun_path];
+	/* The directory, resolved once in the constructor: getenv on this thread could race the host's setenv. */
+	char		 dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	char		 dir_cause[256];	/* why there is none, when dir is "" */
 	struct ctl_conn	*conns;
 	int64_t		 backoff_until;
 	uint64_t	 connections;
@@ -810,16 +813,19 @@ static int
 ctl_open_socket(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[sizeof sun.sun_path], cause[256];
+	char cause[256];
 	struct stat st;
 	mode_t old;
 	int fd, rc;
 
-	if (proto_socket_dir(dir, sizeof dir, cause, sizeof cause) != 0 ||
-	    proto_check_dir(dir, geteuid(), 1, cause, sizeof cause) != 0 ||
-	    proto_socket_path(dir, (long)getpid(), ctl.path, sizeof ctl.path) != 0) {
+	cause[0] = '\0';
+	if (ctl.dir[0] == '\0')
+		fmt_snprintf(cause, sizeof cause, "%s", ctl.dir_cause);
+	if (ctl.dir[0] == '\0' ||
+	    proto_check_dir(ctl.dir, geteuid(), 1, cause, sizeof cause) != 0 ||
+	    proto_socket_path(ctl.dir, (long)getpid(), ctl.path, sizeof ctl.path) != 0) {
 		if (cause[0] == '\0')
-			fmt_snprintf(cause, sizeof cause, "%s: path too long", dir);
+			fmt_snprintf(cause, sizeof cause, "%s: path too long", ctl.dir);
 		fmt_warn("control socket disabled: %s", cause);
 		ctl.path[0] = '\0';
 		return -1;
@@ -966,6 +972,11 @@ ctl_initialise(void)
 	ctl.mode = ctl_read_mode();
 	if (ctl.mode == CTL_OFF)
 		return;
+	/* Here, before main(), the environment is still the host's untouched one. */
+	ctl.dir_cause[0] = '\0';
+	if (proto_socket_dir(ctl.dir, sizeof ctl.dir, ctl.dir_cause,
+	    sizeof ctl.dir_cause) != 0)
+		ctl.dir[0] = '\0';
 	ctl_spawn();
 }
 
