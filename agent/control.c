@@ -707,6 +707,11 @@ ctl_readable(struct ctl_conn *c)
 	n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n < 0 && (errno == EBADF || errno == ENOTSOCK)) {
+		c->fd = -1;		/* the host closed it: the number is not ours to close */
+		c->len = 0;
+		return;
+	}
 	if (n <= 0) {
 		if (n == 0 && c->len > 0) {
 			fmt_snprintf(cause, sizeof cause, "request truncated: "
@@ -757,6 +762,22 @@ ctl_peer_ok(int fd, uid_t *uid, char *cause, size_t causelen)
 	return 0;
 }
 
+static int	ctl_open_socket(void);
+
+/*
+ * The host closed our listening socket (a daemon closing every descriptor
+ * at start is common) and may already reuse its number: forget it without
+ * closing it, and bind a new one, at most once per backoff period.
+ */
+static void
+ctl_lost_listener(void)
+{
+	ctl.listen_fd = -1;
+	ctl.backoff_until = ctl_now() + CTL_BACKOFF_MS;
+	if (ctl_open_socket() == 0)
+		ctl.backoff_until = 0;
+}
+
 static struct ctl_conn *
 ctl_free_slot(void)
 {
@@ -785,6 +806,8 @@ ctl_accept(void)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
 				ctl.backoff_until = ctl_now() + CTL_BACKOFF_MS;
+			else if (errno == EBADF || errno == ENOTSOCK || errno == EINVAL)
+				ctl_lost_listener();
 			return;
 		}
 		ctl.connections++;
@@ -875,7 +898,9 @@ ctl_poll_once(void)
 	int n = 0, i, listening;
 	int64_t now = ctl_now();
 
-	listening = now >= ctl.backoff_until;
+	if (ctl.listen_fd < 0 && now >= ctl.backoff_until)
+		ctl_lost_listener();
+	listening = ctl.listen_fd >= 0 && now >= ctl.backoff_until;
 	if (listening) {
 		pfd[n].fd = ctl.listen_fd;
 		pfd[n].events = POLLIN;
@@ -895,6 +920,14 @@ ctl_poll_once(void)
 	for (i = 0; i < n; i++) {
 		if (pfd[i].revents == 0)
 			continue;
+		if (pfd[i].revents & POLLNVAL) {
+			/* Closed behind our back: forget it, never close it. */
+			if (slot[i] == NULL)
+				ctl.listen_fd = -1;
+			else
+				slot[i]->fd = -1;
+			continue;
+		}
 		if (slot[i] == NULL)
 			ctl_accept();
 		else if (slot[i]->fd >= 0)

@@ -35,6 +35,7 @@ int		 ctl_nkept_a;
 void		*ctl_kept[KEEP_MAX];
 int		 ctl_nkept;
 static int	 ack_fd;
+static int	 cmd_fd;
 
 static void
 keep(void *p)
@@ -120,6 +121,20 @@ spawn_child(void)
 	}
 }
 
+/* As a daemon does at start: closes every descriptor but its own two, then reuses the numbers. */
+NOINLINE static void
+close_all_fds(void)
+{
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		if (fd != cmd_fd && fd != ack_fd)
+			close(fd);
+	}
+	for (fd = 0; fd < 8; fd++)
+		(void)open("/dev/null", O_RDONLY);
+}
+
 NOINLINE static void
 run(const char *cmd, long n)
 {
@@ -145,6 +160,8 @@ run(const char *cmd, long n)
 		overflow();
 	} else if (strcmp(cmd, "fork") == 0) {
 		spawn_child();
+	} else if (strcmp(cmd, "closefds") == 0) {
+		close_all_fds();
 	} else if (strcmp(cmd, "exit") == 0) {
 		exit((int)n);
 	}
@@ -178,7 +195,7 @@ main(int argc, char **argv)
 	if (argc != 3)
 		return 2;
 	alarm(300);	/* never outlive a broken test */
-	if ((fd = open(argv[1], O_RDONLY)) < 0 ||
+	if ((cmd_fd = fd = open(argv[1], O_RDONLY)) < 0 ||
 	    (ack_fd = open(argv[2], O_WRONLY | O_APPEND)) < 0)
 		return 2;
 	say("ready", 0);
