@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -61,6 +62,7 @@ enum ctl_mode {
 
 struct ctl_conn {
 	int	 fd;			/* -1 when the slot is free */
+	ino_t	 sock_ino;		/* proves fd is still ours before closing it */
 	uid_t	 uid;
 	size_t	 len;
 	int64_t	 last_ms;
@@ -86,6 +88,7 @@ static struct {
 	int		 listen_fd;
 	dev_t		 dev;
 	ino_t		 ino;
+	ino_t		 listen_ino;	/* the listening socket's own inode (sockfs) */
 	char		 path[sizeof ((struct sockaddr_un *)0)->sun_path];
 	/* The directory, resolved once in the constructor: getenv on this thread could race the host's setenv. */
 	char		 dir[sizeof ((struct sockaddr_un *)0)->sun_path];
@@ -762,6 +765,46 @@ ctl_peer_ok(int fd, uid_t *uid, char *cause, size_t causelen)
 	return 0;
 }
 
+/*
+ * Moves a descriptor of ours far above the small numbers that hosts name
+ * explicitly (shells dup2 onto 3..9 and close them by number): a socket
+ * left at 5 would be replaced by a shell's "exec 5>>file" and, worse, its
+ * number closed later as if it were still ours.
+ */
+static int
+ctl_fd_high(int fd)
+{
+	struct rlimit	rl;
+	rlim_t		floor = 256;
+	int		high;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		floor = rl.rlim_cur / 2 < 1024 ? rl.rlim_cur / 2 : 1024;
+	if (floor < 10 || (high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor)) < 0)
+		return fd;
+	close(fd);
+	return high;
+}
+
+/* The inode of a socket descriptor, 0 when it is no socket. */
+static ino_t
+ctl_sock_ino(int fd)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	return st.st_ino;
+}
+
+/* Closes fd only if it is still the socket we opened (its number may be the host's now). */
+static void
+ctl_close_if_ours(int fd, ino_t ino)
+{
+	if (fd >= 0 && ino != 0 && ctl_sock_ino(fd) == ino)
+		close(fd);
+}
+
 static int	ctl_open_socket(void);
 
 /*
@@ -811,6 +854,7 @@ ctl_accept(void)
 			return;
 		}
 		ctl.connections++;
+		fd = ctl_fd_high(fd);
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 		if (!ctl_peer_ok(fd, &uid, cause, sizeof cause)) {
 			ctl.refused++;
@@ -823,6 +867,7 @@ ctl_accept(void)
 			continue;
 		}
 		c->fd = fd;
+		c->sock_ino = ctl_sock_ino(fd);
 		c->uid = uid;
 		c->len = 0;
 		c->last_ms = ctl_now();
@@ -858,6 +903,7 @@ ctl_open_socket(void)
 		fmt_warn("control socket disabled: socket: %s", strerror(errno));
 		return -1;
 	}
+	fd = ctl_fd_high(fd);
 	memcpy(sun.sun_path, ctl.path, strlen(ctl.path) + 1);
 	/* Ours by name: a leftover of this pid (an exec'd image) is stale. */
 	unlink(ctl.path);
@@ -872,6 +918,7 @@ ctl_open_socket(void)
 	}
 	ctl.dev = st.st_dev;
 	ctl.ino = st.st_ino;
+	ctl.listen_ino = ctl_sock_ino(fd);
 	ctl.pid = getpid();
 	ctl.listen_fd = fd;
 	return 0;
@@ -1035,13 +1082,11 @@ ctl_fork_child(void)
 	if (!ctl.started)
 		return;
 	/* The parent's thread is gone; its descriptors are the parent's business. */
-	if (ctl.listen_fd >= 0)
-		close(ctl.listen_fd);
+	ctl_close_if_ours(ctl.listen_fd, ctl.listen_ino);
 	ctl.listen_fd = -1;
 	if (ctl.conns != NULL) {
 		for (i = 0; i < CTL_MAX_CONN; i++) {
-			if (ctl.conns[i].fd >= 0)
-				close(ctl.conns[i].fd);
+			ctl_close_if_ours(ctl.conns[i].fd, ctl.conns[i].sock_ino);
 			ctl.conns[i].fd = -1;
 		}
 	}
