@@ -89,6 +89,7 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	ino_t		 listen_ino;	/* the listening socket's own inode (sockfs) */
+	int		 quiet;		/* a forked child: its socket failing is not the host's news */
 	char		 path[sizeof ((struct sockaddr_un *)0)->sun_path];
 	/* The directory, resolved once in the constructor: getenv on this thread could race the host's setenv. */
 	char		 dir[sizeof ((struct sockaddr_un *)0)->sun_path];
@@ -805,6 +806,9 @@ ctl_close_if_ours(int fd, ino_t ino)
 		close(fd);
 }
 
+/* A warning about the socket, on the host's stderr only in the process that loaded the agent. */
+#define ctl_warn(...)	do { if (!ctl.quiet) fmt_warn(__VA_ARGS__); } while (0)
+
 static int	ctl_open_socket(void);
 
 /*
@@ -876,14 +880,13 @@ ctl_accept(void)
 
 /* ----------------------------------------------------------------- socket */
 
-/* Binds <dir>/<pid>.sock with umask 0177 around bind; -1 with a warning. */
+/* Binds <dir>/<pid>.sock, mode 0600; -1 with a warning. */
 static int
 ctl_open_socket(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char cause[256];
 	struct stat st;
-	mode_t old;
 	int fd, rc;
 
 	cause[0] = '\0';
@@ -894,24 +897,30 @@ ctl_open_socket(void)
 	    proto_socket_path(ctl.dir, (long)getpid(), ctl.path, sizeof ctl.path) != 0) {
 		if (cause[0] == '\0')
 			fmt_snprintf(cause, sizeof cause, "%s: path too long", ctl.dir);
-		fmt_warn("control socket disabled: %s", cause);
+		ctl_warn("control socket disabled: %s", cause);
 		ctl.path[0] = '\0';
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		fmt_warn("control socket disabled: socket: %s", strerror(errno));
+		ctl_warn("control socket disabled: socket: %s", strerror(errno));
 		return -1;
 	}
 	fd = ctl_fd_high(fd);
 	memcpy(sun.sun_path, ctl.path, strlen(ctl.path) + 1);
 	/* Ours by name: a leftover of this pid (an exec'd image) is stale. */
 	unlink(ctl.path);
-	old = umask(0177);
+	/*
+	 * Not umask(): it is the whole process's, and the host's threads create
+	 * files meanwhile.  Linux gives the new node the socket's own mode (as
+	 * masked by the umask), so set that first; chmod after, for certain.
+	 */
+	fchmod(fd, 0600);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
-	umask(old);
+	if (rc == 0)
+		rc = chmod(ctl.path, 0600);
 	if (rc != 0 || listen(fd, SOMAXCONN) != 0 || stat(ctl.path, &st) != 0) {
-		fmt_warn("control socket disabled: %s: %s", ctl.path, strerror(errno));
+		ctl_warn("control socket disabled: %s: %s", ctl.path, strerror(errno));
 		close(fd);
 		ctl.path[0] = '\0';
 		return -1;
@@ -921,6 +930,9 @@ ctl_open_socket(void)
 	ctl.listen_ino = ctl_sock_ino(fd);
 	ctl.pid = getpid();
 	ctl.listen_fd = fd;
+	/* A short-lived process may have finished while this thread started. */
+	if (__atomic_load_n(&ctl.closing, __ATOMIC_ACQUIRE))
+		unlink(ctl.path);
 	return 0;
 }
 
@@ -992,7 +1004,7 @@ ctl_main(void *arg)
 	if (ctl.conns == NULL)
 		ctl.conns = arena_pages(CTL_MAX_CONN * sizeof *ctl.conns);
 	if (ctl.conns == NULL) {
-		fmt_warn("control socket disabled: no memory");
+		ctl_warn("control socket disabled: no memory");
 		return NULL;
 	}
 	for (i = 0; i < CTL_MAX_CONN; i++)
@@ -1020,7 +1032,7 @@ ctl_spawn(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, CTL_STACK);
 	if (pthread_create(&thread, &attr, ctl_main, NULL) != 0)
-		fmt_warn("control socket disabled: cannot start its thread");
+		ctl_warn("control socket disabled: cannot start its thread");
 	else
 		ctl.started = 1;
 	pthread_attr_destroy(&attr);
@@ -1065,7 +1077,7 @@ ctl_finalise(void)
 {
 	struct stat st;
 
-	__atomic_store_n(&ctl.closing, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctl.closing, 1, __ATOMIC_SEQ_CST);
 	if (ctl.path[0] == '\0' || ctl.pid != getpid())
 		return;
 	/* Only the socket this process bound, never a successor's. */
@@ -1094,6 +1106,7 @@ ctl_fork_child(void)
 	ctl.connections = ctl.requests = ctl.errors = ctl.refused = ctl.busy = 0;
 	ctl.started = 0;
 	ctl.closing = 0;
+	ctl.quiet = 1;
 	ctl.backoff_until = 0;
 	ctl_spawn();
 }
