@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #endif
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -40,6 +39,7 @@
 #include "bound.h"
 #include "config.h"
 #include "control.h"
+#include "fd.h"
 #include "fmt.h"
 #include "hook.h"
 #include "jhook.h"
@@ -766,27 +766,6 @@ ctl_peer_ok(int fd, uid_t *uid, char *cause, size_t causelen)
 	return 0;
 }
 
-/*
- * Moves a descriptor of ours far above the small numbers that hosts name
- * explicitly (shells dup2 onto 3..9 and close them by number): a socket
- * left at 5 would be replaced by a shell's "exec 5>>file" and, worse, its
- * number closed later as if it were still ours.
- */
-static int
-ctl_fd_high(int fd)
-{
-	struct rlimit	rl;
-	rlim_t		floor = 256;
-	int		high;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		floor = rl.rlim_cur / 2 < 1024 ? rl.rlim_cur / 2 : 1024;
-	if (floor < 10 || (high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor)) < 0)
-		return fd;
-	close(fd);
-	return high;
-}
-
 /* The inode of a socket descriptor, 0 when it is no socket. */
 static ino_t
 ctl_sock_ino(int fd)
@@ -858,7 +837,7 @@ ctl_accept(void)
 			return;
 		}
 		ctl.connections++;
-		fd = ctl_fd_high(fd);
+		fd = fd_move_high(fd);
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 		if (!ctl_peer_ok(fd, &uid, cause, sizeof cause)) {
 			ctl.refused++;
@@ -906,7 +885,7 @@ ctl_open_socket(void)
 		ctl_warn("control socket disabled: socket: %s", strerror(errno));
 		return -1;
 	}
-	fd = ctl_fd_high(fd);
+	fd = fd_move_high(fd);
 	memcpy(sun.sun_path, ctl.path, strlen(ctl.path) + 1);
 	/* Ours by name: a leftover of this pid (an exec'd image) is stale. */
 	unlink(ctl.path);

@@ -7,14 +7,18 @@
  * served from a small static arena whose blocks are never given back.
  */
 #include <dlfcn.h>
-#include <malloc.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
+#include "fd.h"
 #include "hook.h"
+#include "stack.h"
 
 #define BOOT_SIZE	(64 * 1024)
 #define BOOT_HEADER	16		/* each bootstrap block keeps its size in front */
@@ -22,6 +26,7 @@
 struct hook_real hook_real;
 
 static char	boot_arena[BOOT_SIZE] __attribute__((aligned(16)));
+static int	(*preload_real_pipe2)(int *, int);
 static size_t	boot_used;
 static int	boot_resolving;
 
@@ -76,6 +81,7 @@ preload_resolve(void)
 	r.usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
 	if (r.aligned_alloc == NULL)
 		r.aligned_alloc = preload_aligned_fallback;
+	preload_real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
 	hook_real = r;
 	boot_resolving = 0;
 }
@@ -216,6 +222,28 @@ malloc_usable_size(void *ptr)
 	if (preload_ready() < 0)
 		return 0;
 	return hook_usable_size(ptr);
+}
+
+/*
+ * libunwind keeps a pipe to probe memory, opened at the lowest free
+ * numbers (3 and 4, where the host's own files go next), which it reads,
+ * writes and, when a read fails, closes.  A pipe made while the agent is
+ * inside an unwinder is moved far up, out of the host's way; every other
+ * caller gets pipe2 exactly as it is.
+ */
+JHOOK_EXPORT int
+pipe2(int fds[2], int flags)
+{
+	int	rc;
+
+	if (preload_real_pipe2 == NULL)
+		preload_real_pipe2 = (int (*)(int *, int))dlsym(RTLD_NEXT, "pipe2");
+	rc = preload_real_pipe2(fds, flags);
+	if (rc == 0 && stk_in_unwinder()) {
+		fds[0] = fd_move_high(fds[0]);
+		fds[1] = fd_move_high(fds[1]);
+	}
+	return rc;
 }
 
 static __attribute__((constructor)) void

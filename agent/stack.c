@@ -32,6 +32,12 @@ static __thread uintptr_t stk_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t stk_hi __attribute__((tls_model("initial-exec")));
 
 int
+stk_in_unwinder(void)
+{
+	return stk_inside;
+}
+
+int
 stk_is_agent(uintptr_t addr)
 {
 	return addr >= stk_agent_lo && addr < stk_agent_hi;
@@ -73,8 +79,10 @@ stk_initialise(void)
 	dl_iterate_phdr(stk_find_self, (void *)(uintptr_t)stk_capture);
 #endif
 	/* First use loads libgcc_s and fills caches: do it here, not in a hook. */
+	stk_inside = 1;		/* libunwind opens its pipe now: see preload.c's pipe2 */
 	backtrace((void **)warm, 4);
 	unw_backtrace((void **)warm, 4);
+	stk_inside = 0;
 	hook_guard_leave(g);
 }
 

@@ -22,6 +22,8 @@ unsigned stk_capture(int method, unsigned depth, void *caller, uintptr_t *out);
 void	 stk_fork_prepare(void);
 void	 stk_fork_parent(void);
 void	 stk_fork_child(void);
+/* 1 while the calling thread is inside libunwind or backtrace() for the agent. */
+int	 stk_in_unwinder(void);
 /* 1 when addr lies in the agent's own code. */
 int	 stk_is_agent(uintptr_t addr);
 
