@@ -216,13 +216,30 @@ out:
 	return id;
 }
 
+/*
+ * First sight of a key: names its frames now, with no lock held
+ * (dl_iterate_phdr), and creates it.  Apart from the lookup so that the
+ * common path keeps a small stack frame: the hooks may run on a signal
+ * handler's small alternate stack.
+ */
+static __attribute__((noinline)) uint32_t
+anc_first_sight(uint64_t hash, size_t size, const uintptr_t *frames,
+    unsigned depth, int method)
+{
+	struct anc_frame	 resolved[depth];
+	const struct anc_stack	*stack;
+
+	mod_resolve(frames, depth, resolved);
+	if ((stack = anc_intern(frames, depth, resolved)) == NULL)
+		return ANC_NONE;
+	return anc_create(hash, size, frames, depth, method, stack);
+}
+
 uint32_t
 anc_find_or_create(size_t size, const uintptr_t *frames, unsigned depth, int method)
 {
-	struct anc_frame	 resolved[ANC_MAX_DEPTH];
-	const struct anc_stack	*stack;
-	uint64_t		 hash;
-	uint32_t		 id;
+	uint64_t	hash;
+	uint32_t	id;
 
 	if (anc_buckets == NULL || anc_stacks == NULL || depth == 0 || depth > ANC_MAX_DEPTH)
 		return ANC_NONE;
@@ -231,11 +248,7 @@ anc_find_or_create(size_t size, const uintptr_t *frames, unsigned depth, int met
 	    __atomic_load_n(&anc_gen, __ATOMIC_ACQUIRE));
 	if (id != ANC_NONE)
 		return id;
-	/* First sight: name the frames now, with no lock held (dl_iterate_phdr). */
-	mod_resolve(frames, depth, resolved);
-	if ((stack = anc_intern(frames, depth, resolved)) == NULL)
-		return ANC_NONE;
-	return anc_create(hash, size, frames, depth, method, stack);
+	return anc_first_sight(hash, size, frames, depth, method);
 }
 
 void

@@ -88,13 +88,14 @@ hook_tail_for(size_t size)
 static __attribute__((noinline)) void
 hook_register(void *p, size_t size, unsigned tail, void *caller)
 {
-	uintptr_t		frames[CFG_MAX_DEPTH];
+	unsigned		depth = (unsigned)CFG_GET(depth);
+	uintptr_t		frames[depth];		/* sized to the depth: small stacks */
 	struct blk_entry	old;
 	int			method = CFG_GET(method);
 	unsigned		n;
 	uint32_t		id;
 
-	n = stk_capture(method, (unsigned)CFG_GET(depth), caller, frames);
+	n = stk_capture(method, depth, caller, frames);
 	id = anc_find_or_create(size, frames, n, method);
 	if (id == ANC_NONE)
 		return;			/* out of agent memory: stays untraced */

@@ -225,18 +225,13 @@ stk_first_frame(const uintptr_t *raw, unsigned n, uintptr_t caller)
 	return i;
 }
 
-unsigned
-stk_capture(int method, unsigned depth, void *caller, uintptr_t *out)
+/* Walks depth + STK_SLACK frames into a buffer sized to them (small stacks matter: see anchor.c). */
+static unsigned
+stk_capture_deep(int method, unsigned depth, void *caller, uintptr_t *out)
 {
-	uintptr_t	raw[CFG_MAX_DEPTH + STK_SLACK];
+	uintptr_t	raw[depth + STK_SLACK];
 	unsigned	n, first, k;
 
-	if (depth <= 1 || method == CFG_METHOD_ADDR) {
-		out[0] = (uintptr_t)caller;
-		return 1;
-	}
-	if (depth > CFG_MAX_DEPTH)
-		depth = CFG_MAX_DEPTH;
 	n = stk_walk(method, raw, depth + STK_SLACK);
 	first = stk_first_frame(raw, n, (uintptr_t)caller);
 	k = n - first < depth ? n - first : depth;
@@ -246,4 +241,16 @@ stk_capture(int method, unsigned depth, void *caller, uintptr_t *out)
 	}
 	memcpy(out, raw + first, k * sizeof *out);
 	return k;
+}
+
+unsigned
+stk_capture(int method, unsigned depth, void *caller, uintptr_t *out)
+{
+	if (depth <= 1 || method == CFG_METHOD_ADDR) {
+		out[0] = (uintptr_t)caller;
+		return 1;
+	}
+	if (depth > CFG_MAX_DEPTH)
+		depth = CFG_MAX_DEPTH;
+	return stk_capture_deep(method, depth, caller, out);
 }
