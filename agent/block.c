@@ -34,7 +34,7 @@ struct blk_shard {
 } __attribute__((aligned(64)));
 
 static struct blk_shard	blk_shards[BLK_SHARDS];
-static int		blk_nonempty;	/* any block traced since the last clear */
+int			blk_nonempty;	/* any block traced since the last clear */
 
 static inline uint64_t
 blk_hash(uintptr_t ptr)
@@ -212,12 +212,6 @@ blk_lookup(uintptr_t ptr, struct blk_entry *out)
 	}
 	lock_release(&s->lock);
 	return found;
-}
-
-int
-blk_maybe_traced(void)
-{
-	return __atomic_load_n(&blk_nonempty, __ATOMIC_RELAXED);
 }
 
 void

@@ -36,8 +36,15 @@ void	blk_foreach(blk_visit_fn visit, void *arg);
 /* Forgets every block (jhook_stop): they will be freed untraced. */
 void	blk_clear(void);
 size_t	blk_live(void);
+/* Set when a block is traced, cleared by blk_clear (read through blk_maybe_traced). */
+extern int	blk_nonempty;
+
 /* 0 only when no block has been traced since the last clear: free() can skip the lookup. */
-int	blk_maybe_traced(void);
+static inline int
+blk_maybe_traced(void)
+{
+	return __atomic_load_n(&blk_nonempty, __ATOMIC_RELAXED);
+}
 /* Holds every shard across fork so the child never inherits a held lock. */
 void	blk_fork_prepare(void);
 void	blk_fork_parent(void);

@@ -27,8 +27,7 @@
 
 #define HOOK_FREE_DEPTH	16	/* frames kept of the stack that freed an overflowed block */
 
-/* Depth of agent code on this thread's stack; non-zero = pass through. */
-static __thread int hook_depth __attribute__((tls_model("initial-exec")));
+__thread int hook_depth __attribute__((tls_model("initial-exec")));
 
 int
 hook_guard_enter(void)
@@ -65,14 +64,6 @@ int
 hook_ready(void)
 {
 	return hook_real.malloc != NULL;
-}
-
-/* 1 when an allocation of size made now is to be traced. */
-static inline int
-hook_traces(size_t size)
-{
-	return CFG_GET(tracing) && hook_depth == 0 &&
-	    size >= CFG_GET(min_size) && size <= CFG_GET(max_size);
 }
 
 /* The tail for a new block of size, or -1 when size + tail overflows. */
@@ -146,7 +137,7 @@ hook_check_guard(struct blk_entry *e, enum bnd_where where, void *caller)
 	e->flags |= BLK_FLAG_REPORTED;
 }
 
-static __attribute__((noinline)) void
+void
 hook_free_traced(void *ptr, void *caller)
 {
 	struct blk_entry	e;
@@ -163,13 +154,11 @@ hook_free_traced(void *ptr, void *caller)
 }
 
 void *
-hook_malloc(size_t size, void *caller)
+hook_malloc_traced(size_t size, void *caller)
 {
 	void	*p;
 	int	 tail;
 
-	if (!hook_traces(size))
-		return hook_real.malloc(size);
 	if ((tail = hook_tail_for(size)) < 0) {
 		errno = ENOMEM;
 		return NULL;
@@ -179,20 +168,8 @@ hook_malloc(size_t size, void *caller)
 	return p;
 }
 
-void
-hook_free(void *ptr, void *caller)
-{
-	if (ptr == NULL)
-		return;
-	if (hook_depth != 0 || !blk_maybe_traced()) {
-		hook_real.free(ptr);
-		return;
-	}
-	hook_free_traced(ptr, caller);
-}
-
 void *
-hook_calloc(size_t nmemb, size_t size, void *caller)
+hook_calloc_traced(size_t nmemb, size_t size, void *caller)
 {
 	size_t	 total;
 	void	*p;

@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+#include "block.h"
+#include "config.h"
+
 /* The allocator underneath: glibc, jemalloc, tcmalloc, or __real_* when wrapped. */
 struct hook_real {
 	void	*(*malloc)(size_t);
@@ -42,9 +45,52 @@ int	hook_interrupted(void);
 /* 1 once the real allocator is known (bootstrap finished). */
 int	hook_ready(void);
 
-void	*hook_malloc(size_t size, void *caller);
-void	 hook_free(void *ptr, void *caller);
-void	*hook_calloc(size_t nmemb, size_t size, void *caller);
+/* Depth of agent code on this thread's stack; non-zero = pass through untraced. */
+extern __thread int hook_depth __attribute__((tls_model("initial-exec")));
+
+/* The slow paths of hook_malloc and hook_free: a traced allocation, a free that may be one. */
+void	*hook_malloc_traced(size_t size, void *caller) __attribute__((noinline));
+void	 hook_free_traced(void *ptr, void *caller) __attribute__((noinline));
+void	*hook_calloc_traced(size_t nmemb, size_t size, void *caller) __attribute__((noinline));
+
+/* 1 when an allocation of size made now is to be traced. */
+static inline int
+hook_traces(size_t size)
+{
+	return CFG_GET(tracing) && hook_depth == 0 &&
+	    size >= CFG_GET(min_size) && size <= CFG_GET(max_size);
+}
+
+/* The two hottest entries, inline in the entry points: a few loads when nothing is traced. */
+static inline void *
+hook_malloc(size_t size, void *caller)
+{
+	if (!hook_traces(size))
+		return hook_real.malloc(size);
+	return hook_malloc_traced(size, caller);
+}
+
+/* Untraced, the real calloc checks nmemb * size itself. */
+static inline void *
+hook_calloc(size_t nmemb, size_t size, void *caller)
+{
+	if (!CFG_GET(tracing) || hook_depth != 0)
+		return hook_real.calloc(nmemb, size);
+	return hook_calloc_traced(nmemb, size, caller);
+}
+
+static inline void
+hook_free(void *ptr, void *caller)
+{
+	if (ptr == NULL)
+		return;
+	if (hook_depth != 0 || !blk_maybe_traced()) {
+		hook_real.free(ptr);
+		return;
+	}
+	hook_free_traced(ptr, caller);
+}
+
 void	*hook_realloc(void *ptr, size_t size, void *caller);
 void	*hook_reallocarray(void *ptr, size_t nmemb, size_t size, void *caller);
 int	 hook_posix_memalign(void **out, size_t align, size_t size, void *caller);
