@@ -5,76 +5,29 @@
 #   JHOOK_TESTS_BIN  the build directory of the test programs
 #   JQ, GDB          tool paths found by configure (may be empty)
 #
-# A test runs programs with run_agent, asserts with expect_* (each failure
-# is one line naming what was checked, what was seen and what was wanted),
-# and ends with `finish`.  Exit 77 means skipped, as automake expects.
+# A test runs programs with run_agent, asserts with expect_* and ends with
+# `finish`; what all three suites share (skip, fail, fatal, finish, show,
+# expect_eq, expect_match, wait_for, the temporary directory $T) is in
+# tests/common.sh.  Exit 77 means skipped, as automake expects.
 
-set -u
+. "$(dirname "$0")/common.sh"
 
-T_NAME=$(basename "$0" .test)
 BIN=${JHOOK_TESTS_BIN:-}
-JQ=${JQ:-$(command -v jq || true)}
 GDB=${GDB:-$(command -v gdb || true)}
-T_FAILS=0
 RUN_RC=0
 REPORT=
-
-skip () {
-	echo "SKIP: $T_NAME: $*"
-	exit 77
-}
-
-# Records a failure and goes on, so one run shows every wrong number.
-fail () {
-	echo "FAIL: $T_NAME: $*"
-	T_FAILS=$((T_FAILS + 1))
-}
-
-# Ends the test after a failure that makes the rest meaningless.
-fatal () {
-	fail "$@"
-	finish
-}
-
-finish () {
-	if [ "$T_FAILS" -ne 0 ]; then
-		echo "$T_NAME: $T_FAILS check(s) failed; files kept in $T"
-		T_KEEP=1
-		exit 1
-	fi
-	echo "PASS: $T_NAME"
-	exit 0
-}
-
-need_tool () {
-	[ -n "$2" ] && [ -x "$2" ] || skip "$1 is not installed"
-}
 
 [ -n "$BIN" ] || { echo "JHOOK_TESTS_BIN is not set: run through make check"; exit 99; }
 [ -n "${JHOOK_LIB:-}" ] && [ -f "$JHOOK_LIB" ] ||
 	{ echo "the agent (JHOOK_LIB=${JHOOK_LIB:-}) is not built"; exit 99; }
 need_tool jq "$JQ"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/jhook-$T_NAME.XXXXXX") || exit 99
-T_KEEP=0
-T_PIDS=
-# Keeps the exit status: some shells (dash) would exit with the trap's own.
-t_cleanup () {
-	_rc=$?
+t_tempdir jhook
+# At exit: the programs start_agent left running get SIGTERM.
+t_on_exit () {
 	for p in $T_PIDS; do
 		kill "$p" 2>/dev/null
 	done
-	[ "$T_KEEP" = 1 ] || rm -rf "$T"
-	exit $_rc
-}
-trap t_cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# Shows a file in the test log (bounded) to explain a failure.
-show () {
-	echo "--- $1"
-	head -c 20000 "$1" 2>/dev/null
-	echo "---"
 }
 
 # run_agent [VAR=value ...] PROGRAM [ARGS...]
@@ -98,22 +51,6 @@ run_agent () {
 run_plain () {
 	timeout 120 env "$@" >"$T/out" 2>"$T/err"
 	RUN_RC=$?
-}
-
-expect_eq () {
-	if [ "x$2" != "x$3" ]; then
-		fail "$1: got '$2', expected '$3'"
-		return 1
-	fi
-	return 0
-}
-
-expect_match () {
-	if ! printf '%s\n' "$2" | grep -Eq -- "$3"; then
-		fail "$1: got '$2', expected a match for /$3/"
-		return 1
-	fi
-	return 0
 }
 
 # expect_ge WHAT ACTUAL MIN
@@ -228,21 +165,6 @@ report_pid () {
 # Absolute, symlink-free path of a test program (as /proc/self/exe names it).
 prog () {
 	readlink -f "$BIN/$1"
-}
-
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
-wait_for () {
-	_deadline=$(($(date +%s) + $1))
-	_what=$2
-	shift 2
-	while ! "$@" >/dev/null 2>&1; do
-		if [ "$(date +%s)" -ge "$_deadline" ]; then
-			fail "timed out waiting for $_what"
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 0
 }
 
 # Starts a program under the agent in the background (killed after 150 s

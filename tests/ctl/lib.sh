@@ -8,39 +8,14 @@
 #
 # A test starts ctl-prog under the agent with start_prog, makes it do
 # exactly known allocations with tick, asks with ctl (jhookctl) or raw
-# (one request line through socat), and asserts with expect_*.  Every wait
-# is a poll on a condition with a deadline.  Exit 77 means skipped.
+# (one request line through socat), and asserts with expect_* (the helpers
+# all three suites share are in tests/common.sh).  Every wait is a poll on a
+# condition with a deadline.  Exit 77 means skipped.
 
-set -u
+. "${srcdir:-.}/tests/common.sh"
 
-T_NAME=$(basename "$0" .test)
-T_FAILS=0
-JQ=${JQ:-$(command -v jq || true)}
-
-skip () {
-	echo "SKIP: $T_NAME: $*"
-	exit 77
-}
-
-fail () {
-	echo "FAIL: $T_NAME: $*"
-	T_FAILS=$((T_FAILS + 1))
-}
-
-fatal () {
-	fail "$@"
-	finish
-}
-
-finish () {
-	if [ "$T_FAILS" -ne 0 ]; then
-		echo "$T_NAME: $T_FAILS check(s) failed; files kept in $T"
-		T_KEEP=1
-		exit 1
-	fi
-	echo "PASS: $T_NAME"
-	exit 0
-}
+# A failed expect_match shows at most 2000 characters of what it got.
+T_MATCH_CLIP=2000
 
 [ -n "${JHOOK_LIB:-}" ] && [ -f "$JHOOK_LIB" ] ||
 	{ echo "the agent (JHOOK_LIB=${JHOOK_LIB:-}) is not built"; exit 99; }
@@ -49,11 +24,9 @@ JHOOKCTL=${JHOOKCTL:-$TOP/jhookctl/jhookctl}
 CTL_BIN=${CTL_BIN:-$TOP/tests/ctl}
 SRC=${srcdir:-.}/tests/ctl
 [ -x "$JHOOKCTL" ] || { echo "jhookctl ($JHOOKCTL) is not built"; exit 99; }
-[ -n "$JQ" ] && [ -x "$JQ" ] || skip "jq is not installed"
+need_tool jq "$JQ"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/jhook-$T_NAME.XXXXXX") || exit 99
-T_KEEP=0
-T_PIDS=
+t_tempdir jhook
 JHOOK_SOCKET_DIR=$T/sock
 export JHOOK_SOCKET_DIR
 # The agent in every program a test starts: its socket, no exit report.
@@ -62,35 +35,11 @@ export JHOOK_AGENT
 NO_COLOR=1
 export NO_COLOR
 
-t_cleanup () {
+# At exit: every program the test started (in T_PIDS) is killed and reaped.
+t_on_exit () {
 	for p in $T_PIDS; do
 		{ kill -9 "$p" && wait "$p"; } 2>/dev/null
 	done
-	[ "$T_KEEP" = 1 ] || rm -rf "$T"
-}
-trap t_cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-show () {
-	echo "--- $1"
-	head -c 20000 "$1" 2>/dev/null
-	echo "---"
-}
-
-expect_eq () {
-	if [ "x$2" != "x$3" ]; then
-		fail "$1: got '$2', expected '$3'"
-		return 1
-	fi
-	return 0
-}
-
-expect_match () {
-	if ! printf '%s\n' "$2" | grep -Eq -- "$3"; then
-		fail "$1: got '$(printf '%s' "$2" | head -c 2000)', expected a match for /$3/"
-		return 1
-	fi
-	return 0
 }
 
 expect_rc () {
@@ -98,21 +47,6 @@ expect_rc () {
 		fail "$1: exit status $2, expected $3"
 		return 1
 	fi
-	return 0
-}
-
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
-wait_for () {
-	_deadline=$(($(date +%s) + $1))
-	_what=$2
-	shift 2
-	while ! "$@" >/dev/null 2>&1; do
-		if [ "$(date +%s)" -ge "$_deadline" ]; then
-			fail "timed out waiting for $_what"
-			return 1
-		fi
-		sleep 0.05
-	done
 	return 0
 }
 

@@ -7,43 +7,20 @@
 # and kills exactly the processes it started, by pid, when it exits.
 # Exit 77 means skipped, as automake expects.
 
-set -u
+. "${srcdir:-.}/tests/common.sh"
 
-T_NAME=$(basename "$0" .test)
-T_FAILS=0
 BUILD=$(cd "${JHOOK_TESTS_BIN:-$(dirname "$0")/..}/.." && pwd)
 JHOOKD=$BUILD/jhookd/jhookd
 JHOOKCTL=$BUILD/jhookctl/jhookctl
 JDPROG=$BUILD/tests/jhookd/jd-prog
 AGENT=${JHOOK_LIB:-$BUILD/.libs/libjhook.so}
-JQ=${JQ:-$(command -v jq || true)}
 SOCAT=${SOCAT:-$(command -v socat || true)}
 PIDS=
 JHOOKD_PID=
 
-skip () {
-	echo "SKIP: $T_NAME: $*"
-	exit 77
-}
-
-fail () {
-	echo "FAIL: $T_NAME: $*"
-	T_FAILS=$((T_FAILS + 1))
-}
-
-fatal () {
-	fail "$@"
+# A failed test ends with the tail of jhookd's log; $T goes all the same.
+t_on_failure () {
 	[ -f "$T/jhookd.log" ] && sed 's/^/  jhookd.log: /' "$T/jhookd.log" | tail -20
-	exit 1
-}
-
-finish () {
-	if [ "$T_FAILS" -ne 0 ]; then
-		[ -f "$T/jhookd.log" ] && sed 's/^/  jhookd.log: /' "$T/jhookd.log" | tail -20
-		exit 1
-	fi
-	echo "PASS: $T_NAME"
-	exit 0
 }
 
 need () {
@@ -56,7 +33,7 @@ need () {
 [ -n "$SOCAT" ] || skip "socat is not installed"
 [ -x "$JHOOKD" ] && [ -x "$JDPROG" ] && [ -f "$AGENT" ] || skip "not built"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/jhookd-$T_NAME.XXXXXX") || exit 99
+t_tempdir jhookd
 chmod 700 "$T"
 mkdir -m 700 "$T/sock" "$T/state"
 JHOOK_SOCKET_DIR=$T/sock
@@ -64,7 +41,9 @@ export JHOOK_SOCKET_DIR
 JHOOK_REPORT=none
 export JHOOK_REPORT
 
-cleanup () {
+# At exit: the processes the test started (PIDS, stopped ones too) get
+# SIGTERM and are reaped.
+t_on_exit () {
 	for p in $PIDS; do
 		kill -CONT "$p" 2>/dev/null
 		kill "$p" 2>/dev/null
@@ -73,10 +52,8 @@ cleanup () {
 		wait "$p" 2>/dev/null
 	done
 	# JHOOKD_TEST_KEEP=1 keeps the directory (history, logs) for a post-mortem.
-	if [ -n "${JHOOKD_TEST_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+	if [ -n "${JHOOKD_TEST_KEEP:-}" ]; then echo "kept $T"; T_KEEP=1; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
 
 # start_prog MODE [ARGS...]: an agent; its pid in PROG_PID.
 start_prog () {
@@ -105,7 +82,9 @@ now () {
 	date +%s.%N
 }
 
-# wait_for SECONDS CONDITION: 0 once the shell condition holds, 1 at the deadline.
+# wait_for SECONDS CONDITION: 0 once the shell condition holds, 1 at the
+# deadline.  It replaces tests/common.sh's wait_for (a command, whole
+# seconds, a failure recorded) for this suite's tests.
 wait_for () {
 	_end=$(awk -v n="$(now)" -v s="$1" 'BEGIN { printf "%.3f", n + s }')
 	while :; do
