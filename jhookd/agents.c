@@ -138,12 +138,13 @@ static void
 agt_done(struct agt_req *r)
 {
 	struct hst_proc *p = HST_Find(r->pid, r->start);
-	size_t len = evbuffer_get_length(r->in);
 	json_object *ans, *ok, *res, *err, *msg;
 	char cause[256];
 	double now = jd_now();
 
-	ans = json_tokener_parse((const char *)evbuffer_pullup(r->in, (ev_ssize_t)len));
+	/* json_tokener_parse() reads a C string: the answer gets its terminator. */
+	evbuffer_add(r->in, "", 1);
+	ans = json_tokener_parse((const char *)evbuffer_pullup(r->in, -1));
 	if (ans == NULL || !json_object_object_get_ex(ans, "ok", &ok)) {
 		json_object_put(ans);
 		agt_fail(r, "the answer is not a protocol answer", 0);
