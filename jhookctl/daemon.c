@@ -71,6 +71,11 @@ dmn_status(json_object *r)
 	    dmn_int(r, "poll_errors"), dmn_int(r, "poll_timeouts"));
 	printf("history: %s, %lld bytes\n", dmn_str(r, "history_file"),
 	    dmn_int(r, "history_bytes"));
+	printf("history in memory: %lld bytes of max-memory %lld, %lld samples a series; "
+	    "%lld samples, %lld processes dropped for memory\n",
+	    dmn_int(r, "history_memory_bytes"), dmn_int(r, "max_memory"),
+	    dmn_int(r, "samples_per_series"), dmn_int(r, "samples_dropped_for_memory"),
+	    dmn_int(r, "processes_dropped_for_memory"));
 	printf("control: %s; http: %s\n", dmn_str(r, "control"),
 	    *dmn_str(r, "listen") ? dmn_str(r, "listen") : "off");
 }

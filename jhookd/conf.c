@@ -80,6 +80,8 @@ static const struct cnf_option cnf_table[] = {
 	  "age after which samples and ended processes are dropped" },
 	{ "max-disk", CNF_SIZE, O(max_disk), 65536, 1e15, "64M",
 	  "size of the history file that triggers a compaction" },
+	{ "max-memory", CNF_SIZE, O(max_memory), 16384, 1e15, "256M",
+	  "bytes of history kept in memory; over it the oldest samples go" },
 	{ "max-anchors", CNF_INT, O(max_anchors), 1, 1e8, "10000",
 	  "anchors kept per process" },
 	{ "max-processes", CNF_INT, O(max_processes), 1, 1e6, "1000",

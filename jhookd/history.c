@@ -11,11 +11,24 @@
  *           every other anchor of the process repeats its last sample
  *   series  written by compaction: pid, start, id (absent: the process's
  *           total/peak series) and "s": [[t, a, b], ...]
+ *
+ * Memory: every allocation the history holds (process and anchor records,
+ * an anchor's frames as JSON text, the rings of samples) is counted at its
+ * malloc_usable_size() plus the allocator's header, in hst.mem and in its
+ * process's mem.  Over max-memory, history is dropped down to 7/8 of it
+ * (hst_budget): first the samples of ended processes (the process that
+ * ended first, the oldest half of its samples at a time, down to its last
+ * sample); then the oldest samples of every live series, evenly, by lowering
+ * the number of samples a series may hold (never below window + 2, which
+ * trend.c needs: the window and the sample that just left it); then, in
+ * HST_Maintain only, ended processes whole, the one that ended first first.
+ * The cap is raised again once the history is under 3/4 of the budget.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +41,59 @@ static struct {
 	unsigned	 nprocs;
 	double		 last_compaction;
 	uint64_t	 dropped_by_age;
-} hst;
+	int64_t		 mem;		/* bytes held, every process summed */
+	uint32_t	 series_cap;	/* samples a live series may hold, under pressure */
+	int		 trimming;	/* in a trimming episode (logged once) */
+	int		 warned;	/* the budget cannot be met, said once */
+	uint64_t	 trims;		/* trimming episodes */
+	uint64_t	 mem_samples;	/* samples dropped for memory */
+	uint64_t	 mem_procs;	/* ended processes dropped for memory */
+} hst = { .series_cap = UINT32_MAX };
+
+static void hst_budget(int whole);
+
+/* ---------------------------------------------------------------- memory */
+
+/* What one allocation takes from the heap: its usable size and header. */
+static int64_t
+hst_sz(const void *ptr)
+{
+	return ptr != NULL ? (int64_t)(malloc_usable_size((void *)ptr) + sizeof(size_t)) : 0;
+}
+
+/* Counts (sign 1) or uncounts (sign -1) one allocation of process p. */
+static void
+hst_note(struct hst_proc *p, const void *ptr, int sign)
+{
+	int64_t n = sign * hst_sz(ptr);
+
+	hst.mem += n;
+	p->mem += n;
+}
+
+static char *
+hst_strdup(struct hst_proc *p, const char *s)
+{
+	char *d = s != NULL ? strdup(s) : NULL;
+
+	if (d != NULL)
+		hst_note(p, d, 1);
+	return d;
+}
+
+static void
+hst_free_str(struct hst_proc *p, char *s)
+{
+	if (s != NULL)
+		hst_note(p, s, -1);
+	free(s);
+}
+
+int64_t
+HST_Memory(void)
+{
+	return hst.mem;
+}
 
 /* ----------------------------------------------------------------- rings */
 
@@ -38,25 +103,54 @@ hst_at(const struct hst_ring *r, uint32_t i)
 	return &r->s[(r->head + r->cap - r->n + i) % r->cap];
 }
 
-static void
-hst_push(struct hst_ring *r, double t, uint64_t a, uint64_t b)
+/* Samples a series may hold now: samples, or less under memory pressure. */
+static uint32_t
+hst_want(void)
 {
-	uint32_t want = (uint32_t)CNF_Get()->samples, ncap, i;
+	uint32_t want = (uint32_t)CNF_Get()->samples;
+
+	return hst.series_cap < want ? hst.series_cap : want;
+}
+
+/*
+ * Moves a ring of process p to ncap slots (oldest first), keeping its
+ * newest samples; the samples dropped, or -1 when out of memory.
+ */
+static int
+hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap)
+{
+	uint32_t keep = r->n < ncap ? r->n : ncap, i;
 	struct hst_sample *ns;
+	int dropped = (int)(r->n - keep);
+
+	if (ncap == r->cap)
+		return 0;
+	if ((ns = malloc(ncap * sizeof *ns)) == NULL)
+		return -1;
+	for (i = 0; i < keep; i++)
+		ns[i] = *hst_at(r, r->n - keep + i);
+	if (r->s != NULL)
+		hst_note(p, r->s, -1);
+	free(r->s);
+	hst_note(p, ns, 1);
+	r->s = ns;
+	r->cap = ncap;
+	r->n = keep;
+	r->head = keep % ncap;
+	return dropped;
+}
+
+static void
+hst_push(struct hst_proc *p, struct hst_ring *r, double t, uint64_t a, uint64_t b)
+{
+	uint32_t want = hst_want(), ncap;
 
 	if (r->n == r->cap && r->cap < want) {
 		/* Grow (oldest first into the new array) instead of overwriting. */
 		ncap = r->cap == 0 ? 16 : r->cap * 2;
 		if (ncap > want)
 			ncap = want;
-		if ((ns = malloc(ncap * sizeof *ns)) != NULL) {
-			for (i = 0; i < r->n; i++)
-				ns[i] = *hst_at(r, i);
-			free(r->s);
-			r->s = ns;
-			r->cap = ncap;
-			r->head = r->n % ncap;
-		}
+		hst_resize(p, r, ncap);
 	}
 	if (r->cap == 0)
 		return;
@@ -147,9 +241,10 @@ hst_free_proc(struct hst_proc *p)
 {
 	struct hst_anchor *a, *n;
 
+	hst.mem -= p->mem;
 	for (a = p->anchors; a != NULL; a = n) {
 		n = a->all;
-		json_object_put(a->frames);
+		free(a->frames);
 		free(a->function);
 		free(a->ring.s);
 		free(a);
@@ -166,6 +261,7 @@ hst_new_proc(long pid, unsigned long long start, double t)
 
 	if (p == NULL)
 		return NULL;
+	hst_note(p, p, 1);
 	p->pid = pid;
 	p->start = start;
 	p->first = t;
@@ -191,6 +287,7 @@ HST_Seen(long pid, unsigned long long start, double now)
 	json_object_object_add(r, "t", json_object_new_double(now));
 	STO_Append(r);
 	json_object_put(r);
+	hst_budget(0);
 	return p;
 }
 
@@ -287,13 +384,18 @@ hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *f
 	}
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return NULL;
+	hst_note(p, a, 1);
 	memcpy(a->id, id, HST_ID_LEN + 1);
 	a->size = size;
-	a->frames = json_object_get(frames);
-	n = frames ? json_object_array_length(frames) : 0;
+	/* As text: a parsed tree of frames takes several times more memory. */
+	if (frames != NULL)
+		a->frames = hst_strdup(p, json_object_to_json_string_ext(frames,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	n = frames && json_object_is_type(frames, json_type_array) ?
+	    json_object_array_length(frames) : 0;
 	for (i = 0; i < n && a->function == NULL; i++)
 		if ((fn = hst_str(json_object_array_get_idx(frames, i), "function")) != NULL)
-			a->function = strdup(fn);
+			a->function = hst_strdup(p, fn);
 	a->next = p->buckets[hst_bucket(id)];
 	p->buckets[hst_bucket(id)] = a;
 	a->all = p->anchors;
@@ -309,7 +411,7 @@ hst_write_anchor(const struct hst_proc *p, const struct hst_anchor *a)
 
 	json_object_object_add(r, "id", json_object_new_string(a->id));
 	json_object_object_add(r, "size", json_object_new_int64((int64_t)a->size));
-	json_object_object_add(r, "frames", json_object_get(a->frames));
+	json_object_object_add(r, "frames", HST_Frames(a));
 	STO_Append(r);
 	json_object_put(r);
 }
@@ -355,8 +457,8 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 		return -1;
 	}
 	if ((exe = hst_str(leak, "exe")) != NULL && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {
-		free(p->exe);
-		p->exe = strdup(exe);
+		hst_free_str(p, p->exe);
+		p->exe = hst_strdup(p, exe);
 		rec = hst_key("proc", p);
 		json_object_object_add(rec, "t", json_object_new_double(p->first));
 		json_object_object_add(rec, "exe", json_object_new_string(exe));
@@ -396,13 +498,14 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 			json_object_array_add(row, json_object_new_int64((int64_t)a->new_b));
 			json_object_array_add(changes, row);
 		}
-		hst_push(&a->ring, t, a->new_a, a->new_b);
+		hst_push(p, &a->ring, t, a->new_a, a->new_b);
 	}
-	hst_push(&p->ring, t, (uint64_t)total, (uint64_t)peak);
+	hst_push(p, &p->ring, t, (uint64_t)total, (uint64_t)peak);
 	p->anchors_seen = n;
 	p->last = t;
 	p->polls++;
 	hst_evaluate_all(p);
+	hst_budget(0);
 	rec = hst_key("poll", p);
 	json_object_object_add(rec, "t", json_object_new_double(t));
 	json_object_object_add(rec, "total", json_object_new_int64(total));
@@ -440,7 +543,7 @@ hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
 		a = HST_FindAnchor(p, json_object_get_string(json_object_array_get_idx(row, 0)));
 		if (a == NULL)
 			continue;	/* its definition was lost: skip it */
-		hst_push(&a->ring, t,
+		hst_push(p, &a->ring, t,
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
 	}
@@ -449,9 +552,9 @@ hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
 		if (a->ring.n > 0 && hst_at(&a->ring, a->ring.n - 1)->t == t)
 			continue;
 		hst_last(&a->ring, &la, &lb);
-		hst_push(&a->ring, t, la, lb);
+		hst_push(p, &a->ring, t, la, lb);
 	}
-	hst_push(&p->ring, t, (uint64_t)total, (uint64_t)peak);
+	hst_push(p, &p->ring, t, (uint64_t)total, (uint64_t)peak);
 	p->anchors_seen = (uint64_t)n;
 	p->last = t;
 	p->polls++;
@@ -480,7 +583,7 @@ hst_replay_series(struct hst_proc *p, json_object *rec)
 		row = json_object_array_get_idx(s, i);
 		if (json_object_array_length(row) != 3)
 			return -1;
-		hst_push(r, json_object_get_double(json_object_array_get_idx(row, 0)),
+		hst_push(p, r, json_object_get_double(json_object_array_get_idx(row, 0)),
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
 		if (a != NULL)
@@ -514,8 +617,8 @@ HST_Replay(json_object *rec)
 		p->state = HST_UNREACHABLE;
 		snprintf(p->error, sizeof p->error, "not polled since jhookd started");
 		if ((s = hst_str(rec, "exe")) != NULL) {
-			free(p->exe);
-			p->exe = strdup(s);
+			hst_free_str(p, p->exe);
+			p->exe = hst_strdup(p, s);
 		}
 		return 0;
 	}
@@ -618,6 +721,216 @@ hst_halve(void)
 	}
 }
 
+/* ---------------------------------------------------------------- budget */
+
+/* Samples a live series keeps whatever the pressure: the trend's window. */
+static uint32_t
+hst_floor(void)
+{
+	const struct cnf_values *c = CNF_Get();
+	uint64_t f = (uint64_t)c->window + 2;
+
+	return f < (uint64_t)c->samples ? (uint32_t)f : (uint32_t)c->samples;
+}
+
+/* The next ring of process p after r (NULL: the first), or NULL. */
+static struct hst_ring *
+hst_next_ring(struct hst_proc *p, struct hst_ring *r, struct hst_anchor **it)
+{
+	if (r == NULL) {
+		*it = p->anchors;
+		return &p->ring;
+	}
+	if (*it == NULL)
+		return NULL;
+	r = &(*it)->ring;
+	*it = (*it)->all;
+	return r;
+}
+
+/*
+ * The samples every live series may hold for the history to stay within
+ * goal once they are all full (series still growing included): what is
+ * left of goal after everything but the live rings, shared evenly.
+ */
+static uint32_t
+hst_live_cap(int64_t goal)
+{
+	int64_t room = goal - hst.mem, per = (int64_t)sizeof(struct hst_sample);
+	struct hst_proc *p;
+	struct hst_anchor *it;
+	struct hst_ring *r;
+	int64_t ns = 0, l;
+
+	for (p = hst.procs; p != NULL; p = p->next)
+		if (p->state != HST_ENDED)
+			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it)) {
+				room += hst_sz(r->s);
+				room -= 2 * (int64_t)sizeof(size_t);	/* header and rounding */
+				ns++;
+			}
+	if (ns == 0)
+		return UINT32_MAX;
+	if (room <= 0)
+		return 0;
+	l = room / (ns * per);
+	return l >= UINT32_MAX ? UINT32_MAX : (uint32_t)l;
+}
+
+/* Ended processes, the first ended first: samples down to goal; dropped. */
+static uint64_t
+hst_trim_ended(int64_t goal)
+{
+	struct hst_proc *p, *oldest;
+	struct hst_anchor *it;
+	struct hst_ring *r;
+	uint64_t dropped = 0;
+	int d, progress;
+
+	/* Room a ring holds beyond its samples is freed first: no loss. */
+	for (p = hst.procs; p != NULL && hst.mem > goal; p = p->next)
+		if (p->state == HST_ENDED)
+			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it))
+				if (r->n > 0 && r->cap > r->n)
+					hst_resize(p, r, r->n);
+	while (hst.mem > goal) {
+		oldest = NULL;
+		for (p = hst.procs; p != NULL; p = p->next)
+			if (p->state == HST_ENDED && p->mem > 0 &&
+			    (oldest == NULL || p->ended < oldest->ended)) {
+				for (r = hst_next_ring(p, NULL, &it); r != NULL;
+				    r = hst_next_ring(p, r, &it))
+					if (r->n > 1)
+						break;
+				if (r != NULL)
+					oldest = p;
+			}
+		if (oldest == NULL)
+			break;
+		/* Its older half goes, down to its last sample. */
+		progress = 0;
+		for (r = hst_next_ring(oldest, NULL, &it); r != NULL; r = hst_next_ring(oldest, r, &it))
+			if (r->n > 1 && (d = hst_resize(oldest, r, r->n - r->n / 2)) > 0) {
+				dropped += (uint64_t)d;
+				progress = 1;
+			}
+		if (!progress)
+			break;	/* out of memory to move the rings */
+	}
+	return dropped;
+}
+
+/* Live series, evenly: the cap that keeps the history within goal. */
+static uint64_t
+hst_trim_live(int64_t goal)
+{
+	uint32_t l = hst_live_cap(goal), lo = hst_floor();
+	struct hst_proc *p;
+	struct hst_anchor *it;
+	struct hst_ring *r;
+	uint64_t dropped = 0;
+	int d;
+
+	if (l < lo)
+		l = lo;
+	if (l >= hst_want())
+		return 0;
+	hst.series_cap = l;
+	for (p = hst.procs; p != NULL; p = p->next)
+		if (p->state != HST_ENDED)
+			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it))
+				if (r->cap > l && (d = hst_resize(p, r, l)) > 0)
+					dropped += (uint64_t)d;
+	return dropped;
+}
+
+/* Ended processes whole, the first ended first, down to goal; dropped. */
+static unsigned
+hst_drop_ended(int64_t goal)
+{
+	struct hst_proc *p, **pp, **oldest;
+	unsigned dropped = 0;
+
+	while (hst.mem > goal) {
+		oldest = NULL;
+		for (pp = &hst.procs; (p = *pp) != NULL; pp = &p->next)
+			if (p->state == HST_ENDED && (oldest == NULL || p->ended < (*oldest)->ended))
+				oldest = pp;
+		if (oldest == NULL)
+			break;
+		p = *oldest;
+		*oldest = p->next;
+		hst_free_proc(p);
+		hst.nprocs--;
+		dropped++;
+	}
+	return dropped;
+}
+
+/* Lets series grow again when the history is well under its budget. */
+static void
+hst_relax(int64_t budget)
+{
+	uint32_t l;
+
+	if (hst.series_cap == UINT32_MAX || (l = hst_live_cap(budget - budget / 8)) <= hst.series_cap)
+		return;
+	hst.series_cap = l >= (uint64_t)CNF_Get()->samples ? UINT32_MAX : l;
+	LOG_Debug("history memory %lld bytes: a series may hold %u samples again",
+	    (long long)hst.mem, hst_want());
+}
+
+/*
+ * Keeps the history within max-memory (see the top of the file).  Ended
+ * processes are freed only when whole is set: from HST_Maintain, never
+ * while a caller may hold one.
+ */
+static void
+hst_budget(int whole)
+{
+	int64_t budget = CNF_Get()->max_memory, goal = budget - budget / 8, before = hst.mem;
+	uint64_t ended = 0, live = 0;
+	unsigned procs = 0;
+
+	if (hst.mem <= budget) {
+		if (whole && hst.mem <= budget - budget / 4) {
+			hst_relax(budget);
+			if (hst.trimming)
+				LOG_Debug("history memory %lld bytes, under 3/4 of max-memory "
+				    "again", (long long)hst.mem);
+			hst.trimming = hst.warned = 0;
+		}
+		return;
+	}
+	ended = hst_trim_ended(goal);
+	if (hst.mem > goal)
+		live = hst_trim_live(goal);
+	if (hst.mem > goal && whole)
+		procs = hst_drop_ended(goal);
+	hst.mem_samples += ended + live;
+	hst.mem_procs += procs;
+	if (!hst.trimming) {
+		hst.trimming = 1;
+		hst.trims++;
+		LOG_Info("history memory %lld bytes is over max-memory %lld: dropped %llu "
+		    "samples of ended processes, %llu of live series (%u samples a series "
+		    "now), %u ended processes; %lld bytes now", (long long)before,
+		    (long long)budget, (unsigned long long)ended, (unsigned long long)live,
+		    hst_want(), procs, (long long)hst.mem);
+	} else {
+		LOG_Debug("history memory %lld bytes: dropped %llu + %llu samples, %u "
+		    "processes; %lld bytes now", (long long)before, (unsigned long long)ended,
+		    (unsigned long long)live, procs, (long long)hst.mem);
+	}
+	if (hst.mem > budget && !hst.warned && (whole || hst.series_cap <= hst_floor())) {
+		hst.warned = 1;
+		LOG_Warn("history memory %lld bytes stays over max-memory %lld: the live "
+		    "processes' anchors and their last %u samples take that much; raise "
+		    "max-memory or lower max-anchors or window", (long long)hst.mem,
+		    (long long)budget, hst_floor());
+	}
+}
+
 void
 HST_Maintain(double now)
 {
@@ -643,6 +956,7 @@ HST_Maintain(double now)
 		pp = &p->next;
 	}
 	hst.dropped_by_age += dropped;
+	hst_budget(1);
 	if (STO_Size() <= c->max_disk &&
 	    !(dropped > 0 && now - hst.last_compaction > c->retention / 10))
 		return;
@@ -662,6 +976,20 @@ HST_Stats(json_object *into)
 	json_object_object_add(into, "processes_kept", json_object_new_int64(hst.nprocs));
 	json_object_object_add(into, "samples_dropped_by_retention",
 	    json_object_new_int64((int64_t)hst.dropped_by_age));
+	json_object_object_add(into, "history_memory_bytes", json_object_new_int64(hst.mem));
+	json_object_object_add(into, "max_memory", json_object_new_int64(CNF_Get()->max_memory));
+	json_object_object_add(into, "samples_per_series", json_object_new_int64(hst_want()));
+	json_object_object_add(into, "samples_dropped_for_memory",
+	    json_object_new_int64((int64_t)hst.mem_samples));
+	json_object_object_add(into, "processes_dropped_for_memory",
+	    json_object_new_int64((int64_t)hst.mem_procs));
+	json_object_object_add(into, "memory_trims", json_object_new_int64((int64_t)hst.trims));
+}
+
+json_object *
+HST_Frames(const struct hst_anchor *a)
+{
+	return a->frames != NULL ? json_tokener_parse(a->frames) : NULL;
 }
 
 int

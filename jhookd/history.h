@@ -47,7 +47,7 @@ struct hst_trend {
 struct hst_anchor {
 	char			 id[HST_ID_LEN + 1];
 	uint64_t		 size;
-	json_object		*frames;	/* as the agent sent them */
+	char			*frames;	/* as the agent sent them, JSON text */
 	char			*function;	/* first named frame, or NULL */
 	struct hst_ring		 ring;
 	struct hst_trend	 trend;
@@ -71,6 +71,7 @@ struct hst_proc {
 	double			 last_latency;	/* seconds of the last good poll */
 	uint64_t		 anchors_seen;	/* in the agent's last answer */
 	uint64_t		 dropped;	/* anchors over max-anchors */
+	int64_t			 mem;		/* bytes of history it holds */
 	struct hst_ring		 ring;		/* total and peak bytes */
 	struct hst_anchor	*buckets[HST_BUCKETS];
 	struct hst_anchor	*anchors;	/* every anchor, newest first */
@@ -98,6 +99,10 @@ int	 HST_Replay(json_object *rec);
 void	 HST_Maintain(double now);
 /* Samples and sizes, for status. */
 void	 HST_Stats(json_object *into);
+/* Bytes the history holds in memory (samples, anchors, processes). */
+int64_t	 HST_Memory(void);
+/* An anchor's frames, parsed (a new reference: put it), or NULL. */
+json_object *HST_Frames(const struct hst_anchor *a);
 
 /* Sample i (0 = oldest) of a ring. */
 const struct hst_sample *hst_at(const struct hst_ring *r, uint32_t i);

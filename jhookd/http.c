@@ -189,6 +189,17 @@ web_metrics(struct evhttp_request *req)
 	evbuffer_add_printf(b, "jhookd_poll_timeouts_total %lld\n", (long long)json_object_get_int64(v));
 	web_help(b, "jhookd_history_bytes", "gauge", "Size of the history file.");
 	evbuffer_add_printf(b, "jhookd_history_bytes %lld\n", (long long)STO_Size());
+	web_help(b, "jhookd_history_memory_bytes", "gauge",
+	    "Bytes of history held in memory (samples, anchors, processes).");
+	evbuffer_add_printf(b, "jhookd_history_memory_bytes %lld\n", (long long)HST_Memory());
+	web_help(b, "jhookd_history_memory_budget_bytes", "gauge", "The max-memory option.");
+	evbuffer_add_printf(b, "jhookd_history_memory_budget_bytes %lld\n",
+	    (long long)CNF_Get()->max_memory);
+	web_help(b, "jhookd_history_memory_dropped_samples_total", "counter",
+	    "Samples dropped to keep the history within max-memory.");
+	json_object_object_get_ex(st, "samples_dropped_for_memory", &v);
+	evbuffer_add_printf(b, "jhookd_history_memory_dropped_samples_total %lld\n",
+	    (long long)json_object_get_int64(v));
 	web_help(b, "jhookd_processes", "gauge", "Processes known, by state.");
 	json_object_object_get_ex(st, "processes", &procs);
 	json_object_object_foreach(procs, k, n)
@@ -309,6 +320,7 @@ web_page(struct evhttp_request *req)
 	const struct hst_sample *s;
 	struct hst_proc *p;
 	struct hst_anchor *a;
+	json_object *frames;
 	char when[64];
 	unsigned nsusp = 0;
 
@@ -357,7 +369,9 @@ web_page(struct evhttp_request *req)
 			    (unsigned long long)a->size, (long long)hst_diff(s), a->trend.rate,
 			    a->trend.rate * (double)a->size, when);
 			web_plot(b, a);
-			web_frames(b, a->frames);
+			frames = HST_Frames(a);
+			web_frames(b, frames);
+			json_object_put(frames);
 			evbuffer_add_printf(b, "</section>\n");
 		}
 	}

@@ -58,6 +58,7 @@ struct cnf_values {
 	int64_t		 samples;	/* samples kept per series */
 	double		 retention;	/* seconds of history kept */
 	int64_t		 max_disk;	/* bytes of the history file */
+	int64_t		 max_memory;	/* bytes of history in memory */
 	int64_t		 max_anchors;	/* per process */
 	int64_t		 max_processes;
 	int		 fsync;

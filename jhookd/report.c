@@ -100,6 +100,7 @@ rpt_process(const struct hst_proc *p)
 	rpt_add(o, "anchors_dropped", rpt_i((int64_t)p->dropped));
 	rpt_add(o, "suspects", rpt_i(p->nsuspects));
 	rpt_add(o, "samples", rpt_i(p->ring.n));
+	rpt_add(o, "memory_bytes", rpt_i(p->mem));
 	return o;
 }
 
@@ -140,7 +141,7 @@ rpt_anchor(const struct hst_proc *p, const struct hst_anchor *a, int frames)
 	if (a->trend.suspect)
 		rpt_add(o, "first_seen", rpt_d(a->trend.first_seen));
 	if (frames)
-		rpt_add(o, "frames", json_object_get(a->frames));
+		rpt_add(o, "frames", HST_Frames(a));
 	return o;
 }
 
