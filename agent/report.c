@@ -24,6 +24,7 @@
 #include "fmt.h"
 #include "module.h"
 #include "report.h"
+#include "sort.h"
 #include "symbol.h"
 #include "view.h"
 
@@ -63,47 +64,14 @@ rep_bytes(const struct anc_view *a)
 
 /* 1 when item a is printed before item b. */
 static int
-rep_before(const struct rep_item *a, const struct rep_item *b)
+rep_before(const void *va, const void *vb, void *ctx)
 {
+	const struct rep_item	*a = va, *b = vb;
+
+	(void)ctx;
 	if (a->bytes != b->bytes)
 		return (a->bytes > b->bytes);
 	return (a->id < b->id);
-}
-
-/* Restores the heap property below i (the root is printed last). */
-static void
-rep_sift(struct rep_item *v, size_t i, size_t n)
-{
-	struct rep_item	tmp;
-	size_t		c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && rep_before(&v[c], &v[c + 1]))
-			c++;
-		if (!rep_before(&v[i], &v[c]))
-			return;
-		tmp = v[i];
-		v[i] = v[c];
-		v[c] = tmp;
-		i = c;
-	}
-}
-
-/* Heapsort into printing order (no qsort: it may call malloc). */
-static void
-rep_sort(struct rep_item *v, size_t n)
-{
-	struct rep_item	tmp;
-	size_t		i;
-
-	for (i = n / 2; i-- > 0;)
-		rep_sift(v, i, n);
-	for (i = n; i-- > 1;) {
-		tmp = v[0];
-		v[0] = v[i];
-		v[i] = tmp;
-		rep_sift(v, 0, i);
-	}
 }
 
 /*
@@ -143,7 +111,7 @@ rep_select(struct fmt_out *o, int choice, int consumer, rep_row_fn row, void *ar
 	}
 	if (l.items == NULL)
 		return;
-	rep_sort(l.items, l.n);
+	sort_heap(l.items, l.n, sizeof l.items[0], rep_before, NULL);
 	for (i = 0; i < l.n; i++) {
 		if (!anc_view(l.items[i].id, &a))
 			continue;

@@ -22,6 +22,7 @@
 #include "arena.h"
 #include "fmt.h"
 #include "module.h"
+#include "sort.h"
 #include "symbol.h"
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -165,9 +166,11 @@ sym_same_build(const struct sym_file *f, const char *want)
  * where the binary search lands.
  */
 static int
-sym_before(const struct sym_ent *a, const struct sym_ent *b, const char *strtab)
+sym_before(const void *va, const void *vb, void *ctx)
 {
-	size_t	ua, ub;
+	const struct sym_ent	*a = va, *b = vb;
+	const char		*strtab = ctx;
+	size_t			 ua, ub;
 
 	if (a->value != b->value)
 		return (a->value < b->value);
@@ -177,42 +180,6 @@ sym_before(const struct sym_ent *a, const struct sym_ent *b, const char *strtab)
 	if (ua != ub)
 		return (ua > ub);
 	return (a->size < b->size);
-}
-
-/* Restores the heap property below i (max-heap under sym_before). */
-static void
-sym_sift(struct sym_ent *v, size_t i, size_t n, const char *strtab)
-{
-	struct sym_ent	tmp;
-	size_t		c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && sym_before(&v[c], &v[c + 1], strtab))
-			c++;
-		if (!sym_before(&v[i], &v[c], strtab))
-			return;
-		tmp = v[i];
-		v[i] = v[c];
-		v[c] = tmp;
-		i = c;
-	}
-}
-
-/* Heapsort: glibc's qsort may call malloc for large arrays. */
-static void
-sym_sort(struct sym_ent *v, size_t n, const char *strtab)
-{
-	struct sym_ent	tmp;
-	size_t		i;
-
-	for (i = n / 2; i-- > 0;)
-		sym_sift(v, i, n, strtab);
-	for (i = n; i-- > 1;) {
-		tmp = v[0];
-		v[0] = v[i];
-		v[i] = tmp;
-		sym_sift(v, 0, i, strtab);
-	}
 }
 
 /* 1 when a symbol names a defined function. */
@@ -251,7 +218,7 @@ sym_collect(struct sym_table *t, const struct sym_file *f, const Elf64_Shdr *sym
 		t->ents[n].name = s.st_name;
 		n++;
 	}
-	sym_sort(t->ents, n, t->strtab);
+	sort_heap(t->ents, n, sizeof t->ents[0], sym_before, (void *)t->strtab);
 	t->n = n;
 	return (1);
 }
