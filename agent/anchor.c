@@ -34,16 +34,21 @@ struct anc_stack {
 	struct anc_frame	 frames[];
 };
 
+/*
+ * The key, read by every lookup, and the counters, written by every call,
+ * sit on cache lines of their own: otherwise each count made by one thread
+ * evicts the key from the caches of the others looking the anchor up.
+ */
 struct anchor {
-	uint64_t		 alloc;		/* atomic */
-	uint64_t		 free;		/* atomic */
 	size_t			 size;
 	uint64_t		 hash;
 	const struct anc_stack	*stack;
 	uint32_t		 next;		/* chain: id + 1, 0 ends */
 	uint32_t		 generation;
 	int			 method;
-};
+	uint64_t		 alloc __attribute__((aligned(64)));	/* atomic */
+	uint64_t		 free;		/* atomic */
+} __attribute__((aligned(64)));
 
 static struct anchor	*anc_chunks[ANC_CHUNKS];
 static uint32_t		*anc_buckets;		/* id + 1 of the chain head */
@@ -251,35 +256,74 @@ anc_find_or_create(size_t size, const uintptr_t *frames, unsigned depth, int met
 	return anc_first_sight(hash, size, frames, depth, method);
 }
 
+/*
+ * The process total moves through a per-thread batch, flushed into the
+ * shared counter once it reaches ANC_BATCH bytes either way: one shared
+ * atomic per allocation made two threads bounce its cache line on every
+ * call.  Reports compute the exact total from the anchors; the peak is
+ * the flushed totals' high-water mark, at most ANC_BATCH bytes a thread
+ * below the true one.
+ */
+#define ANC_BATCH	(16 * 1024)
+
+static __thread long		anc_tl_delta __attribute__((tls_model("initial-exec")));
+static __thread uint32_t	anc_tl_gen __attribute__((tls_model("initial-exec")));
+
+/* Raises the peak to total if it is higher. */
+static void
+anc_raise_peak(size_t total)
+{
+	size_t	peak = __atomic_load_n(&anc_peak, __ATOMIC_RELAXED);
+
+	while (total > peak && !__atomic_compare_exchange_n(&anc_peak, &peak,
+	    total, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Adds delta bytes of generation gen to this thread's batch, flushing a full one. */
+static inline void
+anc_account(uint32_t gen, long delta)
+{
+	size_t	total;
+
+	if (anc_tl_gen != gen) {	/* a batch of an older generation is void */
+		anc_tl_gen = gen;
+		anc_tl_delta = 0;
+	}
+	anc_tl_delta += delta;
+	if (anc_tl_delta < ANC_BATCH && anc_tl_delta > -ANC_BATCH)
+		return;
+	total = __atomic_add_fetch(&anc_total, (size_t)anc_tl_delta, __ATOMIC_RELAXED);
+	anc_tl_delta = 0;
+	if ((ssize_t)total > 0)
+		anc_raise_peak(total);
+}
+
 void
 anc_count_alloc(uint32_t id)
 {
 	struct anchor	*a = anc_at(id);
-	size_t		 total, peak;
+	uint32_t	 gen = __atomic_load_n(&anc_gen, __ATOMIC_RELAXED);
 
 	if (a == NULL)
 		return;
 	__atomic_add_fetch(&a->alloc, 1, __ATOMIC_RELAXED);
-	if (a->generation != __atomic_load_n(&anc_gen, __ATOMIC_RELAXED))
-		return;
-	total = __atomic_add_fetch(&anc_total, a->size, __ATOMIC_RELAXED);
-	peak = __atomic_load_n(&anc_peak, __ATOMIC_RELAXED);
-	while (total > peak && !__atomic_compare_exchange_n(&anc_peak, &peak,
-	    total, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	if (a->generation == gen)
+		anc_account(gen, (long)a->size);
 }
 
 void
 anc_count_free(uint32_t id)
 {
 	struct anchor	*a = anc_at(id);
+	uint32_t	 gen = __atomic_load_n(&anc_gen, __ATOMIC_RELAXED);
 
 	if (a == NULL)
 		return;
 	__atomic_add_fetch(&a->free, 1, __ATOMIC_RELAXED);
 	/* A block of an older generation was never part of these totals. */
-	if (a->generation == __atomic_load_n(&anc_gen, __ATOMIC_RELAXED))
-		__atomic_sub_fetch(&anc_total, a->size, __ATOMIC_RELAXED);
+	if (a->generation == gen)
+		anc_account(gen, -(long)a->size);
 }
 
 size_t
@@ -317,18 +361,26 @@ anc_view(uint32_t id, struct anc_view *out)
 	return 1;
 }
 
+/* Exact: the sum over this generation's anchors of size x (alloc - free). */
 size_t
 anc_total_bytes(void)
 {
-	size_t	t = __atomic_load_n(&anc_total, __ATOMIC_RELAXED);
+	struct anc_view	v;
+	uint32_t	id, n = anc_limit();
+	size_t		total = 0;
 
-	/* A free racing a reset can leave a transient wrap-around. */
-	return (ssize_t)t < 0 ? 0 : t;
+	for (id = 0; id < n; id++) {
+		if (anc_view(id, &v))
+			total += v.size * (size_t)(v.alloc - v.free);
+	}
+	return total;
 }
 
+/* The high-water mark, never below the exact total of this moment. */
 size_t
 anc_peak_bytes(void)
 {
+	anc_raise_peak(anc_total_bytes());
 	return __atomic_load_n(&anc_peak, __ATOMIC_RELAXED);
 }
 
