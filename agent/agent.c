@@ -90,7 +90,6 @@ agent_initialise(void)
 	cfg_initialise();
 	agent_read_exe();
 	anc_initialise();
-	blk_initialise();
 	mod_initialise();
 	stk_initialise();
 	pthread_atfork(agent_fork_prepare, agent_fork_parent, agent_fork_child);

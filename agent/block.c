@@ -75,11 +75,6 @@ blk_unpack(uintptr_t ptr, uint32_t v, struct blk_entry *out)
 	out->flags = v >> BLK_ANCHOR_BITS;
 }
 
-void
-blk_initialise(void)
-{
-}
-
 /* Slot of ptr in s, or the empty slot where it would go. */
 static size_t
 blk_find(const struct blk_shard *s, uintptr_t ptr, uint64_t h)

@@ -23,7 +23,6 @@ struct blk_entry {
 	uint32_t	flags;
 };
 
-void	blk_initialise(void);
 /* Adds a block; if ptr was already present (freed behind our back) the old entry is returned in *old and 1 is returned. */
 int	blk_insert(uintptr_t ptr, uint32_t anchor, uint32_t flags, struct blk_entry *old);
 /* Removes ptr; 1 and its entry when it was traced, 0 otherwise. */

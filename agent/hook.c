@@ -60,12 +60,6 @@ hook_interrupted(void)
 	return hook_depth != 0 && !hook_is_agent;
 }
 
-int
-hook_ready(void)
-{
-	return hook_real.malloc != NULL;
-}
-
 /* The tail for a new block of size, or -1 when size + tail overflows. */
 static inline int
 hook_tail_for(size_t size)

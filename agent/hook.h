@@ -42,8 +42,6 @@ void	hook_agent_thread(void);
  * hold a table lock, so the API must not take one there.
  */
 int	hook_interrupted(void);
-/* 1 once the real allocator is known (bootstrap finished). */
-int	hook_ready(void);
 
 /* Depth of agent code on this thread's stack; non-zero = pass through untraced. */
 extern __thread int hook_depth __attribute__((tls_model("initial-exec")));
