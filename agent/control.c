@@ -401,10 +401,11 @@ ctl_cmd_leak(struct ctl_req *q)
 	struct ctl_leak l = { .sort = PROTO_SORT_NONE };
 	size_t heaplen = 0;
 
-	l.choice = v[0].present ? (int)v[0].i : 0;
-	l.min_diff = v[1].present ? v[1].i : 0;
-	l.top = v[2].present ? (unsigned)v[2].i : 0;
-	l.sort = v[3].present ? (int)v[3].i : PROTO_SORT_NONE;
+	l.choice = v[PROTO_F_leak_choice].present ? (int)v[PROTO_F_leak_choice].i : 0;
+	l.min_diff = v[PROTO_F_leak_min_diff].present ? v[PROTO_F_leak_min_diff].i : 0;
+	l.top = v[PROTO_F_leak_top].present ? (unsigned)v[PROTO_F_leak_top].i : 0;
+	l.sort = v[PROTO_F_leak_sort].present ? (int)v[PROTO_F_leak_sort].i :
+	    PROTO_SORT_NONE;
 	if (l.top > 0 && l.sort == PROTO_SORT_NONE)
 		l.sort = PROTO_SORT_DIFF;
 	if (l.sort != PROTO_SORT_NONE && l.top == 0)
@@ -491,7 +492,8 @@ ctl_cmd_modules(struct ctl_req *q)
 static enum proto_error
 ctl_cmd_bound(struct ctl_req *q)
 {
-	int scan = q->r.v[0].present ? (int)q->r.v[0].i : 1;
+	const struct proto_value *v = &q->r.v[PROTO_F_bound_scan];
+	int scan = v->present ? (int)v->i : 1;
 	unsigned found = scan ? bnd_scan() : 0;
 
 	ctl_begin(q);
@@ -526,7 +528,8 @@ ctl_cmd_stop(struct ctl_req *q)
 static enum proto_error
 ctl_cmd_set_limit(struct ctl_req *q)
 {
-	int64_t min = q->r.v[0].i, max = q->r.v[1].i;
+	int64_t min = q->r.v[PROTO_F_set_limit_min].i;
+	int64_t max = q->r.v[PROTO_F_set_limit_max].i;
 
 	if (min > max) {
 		fmt_snprintf(q->cause, q->causelen, "\"min\" (%lld) is above \"max\" (%lld)",
@@ -543,14 +546,15 @@ ctl_cmd_set_limit(struct ctl_req *q)
 static enum proto_error
 ctl_cmd_set_flag(struct ctl_req *q)
 {
-	const struct proto_value *v = q->r.v;
+	const struct proto_value *dup = &q->r.v[PROTO_F_set_flag_dup];
+	const struct proto_value *bound = &q->r.v[PROTO_F_set_flag_bound];
 
-	if (!v[0].present && !v[1].present) {
+	if (!dup->present && !bound->present) {
 		fmt_snprintf(q->cause, q->causelen, "give \"dup\", \"bound\" or both");
 		return PROTO_E_MISSING_FIELD;
 	}
-	jhook_set_flag(v[0].present ? (int)v[0].i : CFG_GET(dup_check),
-	    v[1].present ? (int)v[1].i : CFG_GET(bound_check));
+	jhook_set_flag(dup->present ? (int)dup->i : CFG_GET(dup_check),
+	    bound->present ? (int)bound->i : CFG_GET(bound_check));
 	ctl_begin(q);
 	fmt_printf(q->o, "{\"dup\":%s,\"bound\":%s}",
 	    CFG_GET(dup_check) ? "true" : "false",
@@ -561,20 +565,21 @@ ctl_cmd_set_flag(struct ctl_req *q)
 static enum proto_error
 ctl_cmd_set_check(struct ctl_req *q)
 {
-	const struct proto_value *v = q->r.v;
+	const struct proto_value *every = &q->r.v[PROTO_F_set_check_every];
+	const struct proto_value *off = &q->r.v[PROTO_F_set_check_off];
 
-	if (!v[0].present && !v[1].present) {
+	if (!every->present && !off->present) {
 		fmt_snprintf(q->cause, q->causelen, "give \"every\" (seconds) or \"off\"");
 		return PROTO_E_MISSING_FIELD;
 	}
-	if (v[0].present && v[1].present && v[1].i) {
+	if (every->present && off->present && off->i) {
 		fmt_snprintf(q->cause, q->causelen, "\"every\" and \"off\" exclude each other");
 		return PROTO_E_OUT_OF_RANGE;
 	}
-	if (v[1].present && v[1].i)
+	if (off->present && off->i)
 		jhook_set_check(0, 0);
 	else
-		jhook_set_check(1, v[0].present ? (int)v[0].i * 100 : 0);
+		jhook_set_check(1, every->present ? (int)every->i * 100 : 0);
 	ctl_begin(q);
 	fmt_printf(q->o, "{\"check\":%s,\"check_every_ms\":%u}",
 	    CFG_GET(check_enabled) ? "true" : "false", CFG_GET(check_period_ms));
@@ -584,16 +589,17 @@ ctl_cmd_set_check(struct ctl_req *q)
 static enum proto_error
 ctl_cmd_set_method(struct ctl_req *q)
 {
-	const struct proto_value *v = q->r.v;
-	int method = cfg_method_parse(proto_method_names[v[0].i]);
+	const char *name = proto_method_names[q->r.v[PROTO_F_set_method_method].i];
+	const struct proto_value *depth = &q->r.v[PROTO_F_set_method_depth];
+	int method = cfg_method_parse(name);
 
 	if (method < 0) {
 		fmt_snprintf(q->cause, q->causelen, "this agent has no method \"%s\"",
-		    proto_method_names[v[0].i]);
+		    name);
 		return PROTO_E_OUT_OF_RANGE;
 	}
-	if (v[1].present)
-		jhook_set_depth((int)v[1].i);
+	if (depth->present)
+		jhook_set_depth((int)depth->i);
 	jhook_set_method(method);
 	ctl_begin(q);
 	fmt_printf(q->o, "{\"method\":\"%s\",\"depth\":%d}",
@@ -604,7 +610,7 @@ ctl_cmd_set_method(struct ctl_req *q)
 static enum proto_error
 ctl_cmd_set_tail(struct ctl_req *q)
 {
-	jhook_init((int)q->r.v[0].i);
+	jhook_init((int)q->r.v[PROTO_F_set_tail_bytes].i);
 	ctl_begin(q);
 	fmt_printf(q->o, "{\"tail\":%d}", CFG_GET(tail));
 	return PROTO_OK;

@@ -22,59 +22,25 @@
 
 #include "proto.h"
 
-#define PROTO_BYTES_MAX	(INT64_MAX - 1)	/* json-c saturates at INT64_MAX */
 
 const char *const proto_sort_names[] = { "diff", "bytes", "size", NULL };
 const char *const proto_method_names[] = { "addr", "fp", "unwind", "backtrace", NULL };
 
-static const struct proto_field proto_f_none[] = {
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_leak[] = {
-	{ "choice", PROTO_T_INT, 0, INT32_MIN + 1, INT32_MAX, NULL },
-	{ "min_diff", PROTO_T_INT, 0, 0, PROTO_BYTES_MAX, NULL },
-	{ "top", PROTO_T_INT, 0, 1, PROTO_MAX_TOP, NULL },
-	{ "sort", PROTO_T_ENUM, 0, 0, 0, proto_sort_names },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_bound[] = {
-	{ "scan", PROTO_T_BOOL, 0, 0, 1, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_set_limit[] = {
-	{ "min", PROTO_T_INT, 1, 0, PROTO_BYTES_MAX, NULL },
-	{ "max", PROTO_T_INT, 1, 0, PROTO_BYTES_MAX, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_set_flag[] = {
-	{ "dup", PROTO_T_BOOL, 0, 0, 1, NULL },
-	{ "bound", PROTO_T_BOOL, 0, 0, 1, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_set_check[] = {
-	{ "every", PROTO_T_INT, 0, 1, 86400, NULL },
-	{ "off", PROTO_T_BOOL, 0, 0, 1, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_set_method[] = {
-	{ "method", PROTO_T_ENUM, 1, 0, 0, proto_method_names },
-	{ "depth", PROTO_T_INT, 0, 1, 64, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
-
-static const struct proto_field proto_f_set_tail[] = {
-	{ "bytes", PROTO_T_INT, 1, 0, 256, NULL },
-	{ NULL, 0, 0, 0, 0, NULL }
-};
+/* Each command's field table, from its PROTO_FIELDS_<cmd> rows. */
+#define PROTO_FIELD_ROW(cmd, id, name, type, req, min, max, names)	\
+	{ name, type, req, min, max, names },
+#define PROTO_X(id, name, access, fields)				\
+	static const struct proto_field proto_f_##id[] = {		\
+		fields(PROTO_FIELD_ROW)					\
+		{ NULL, 0, 0, 0, 0, NULL }				\
+	};
+PROTO_COMMANDS(PROTO_X)
+#undef PROTO_X
+#undef PROTO_FIELD_ROW
 
 const struct proto_command proto_commands[PROTO_CMD_COUNT] = {
-#define PROTO_X(id, name, access, fields) [PROTO_CMD_##id] = { name, access, fields },
+#define PROTO_X(id, name, access, fields)				\
+	[PROTO_CMD_##id] = { name, access, proto_f_##id, PROTO_F_##id##_COUNT },
 	PROTO_COMMANDS(PROTO_X)
 #undef PROTO_X
 };

@@ -80,22 +80,54 @@ enum proto_access {
 };
 
 /*
+ * The fields of each command: X(cmd, id, wire name, type, required, min, max,
+ * names).  Each row gives the field an identifier, PROTO_F_<cmd>_<id>, the
+ * index of its value in struct proto_request: handlers read fields by name,
+ * never by position.
+ */
+#define PROTO_FIELDS_none(X)
+#define PROTO_FIELDS_leak(X)						\
+	X(leak, choice, "choice", PROTO_T_INT, 0, INT32_MIN + 1, INT32_MAX, NULL) \
+	X(leak, min_diff, "min_diff", PROTO_T_INT, 0, 0, PROTO_BYTES_MAX, NULL) \
+	X(leak, top, "top", PROTO_T_INT, 0, 1, PROTO_MAX_TOP, NULL)	\
+	X(leak, sort, "sort", PROTO_T_ENUM, 0, 0, 0, proto_sort_names)
+#define PROTO_FIELDS_bound(X)						\
+	X(bound, scan, "scan", PROTO_T_BOOL, 0, 0, 1, NULL)
+#define PROTO_FIELDS_set_limit(X)					\
+	X(set_limit, min, "min", PROTO_T_INT, 1, 0, PROTO_BYTES_MAX, NULL) \
+	X(set_limit, max, "max", PROTO_T_INT, 1, 0, PROTO_BYTES_MAX, NULL)
+#define PROTO_FIELDS_set_flag(X)					\
+	X(set_flag, dup, "dup", PROTO_T_BOOL, 0, 0, 1, NULL)		\
+	X(set_flag, bound, "bound", PROTO_T_BOOL, 0, 0, 1, NULL)
+#define PROTO_FIELDS_set_check(X)					\
+	X(set_check, every, "every", PROTO_T_INT, 0, 1, 86400, NULL)	\
+	X(set_check, off, "off", PROTO_T_BOOL, 0, 0, 1, NULL)
+#define PROTO_FIELDS_set_method(X)					\
+	X(set_method, method, "method", PROTO_T_ENUM, 1, 0, 0, proto_method_names) \
+	X(set_method, depth, "depth", PROTO_T_INT, 0, 1, 64, NULL)
+#define PROTO_FIELDS_set_tail(X)					\
+	X(set_tail, bytes, "bytes", PROTO_T_INT, 1, 0, 256, NULL)
+
+/* The largest byte count a field accepts (json-c saturates at INT64_MAX). */
+#define PROTO_BYTES_MAX		(INT64_MAX - 1)
+
+/*
  * The command table: id, name on the wire, access, fields.  The agent
  * builds its handler table from this list (ctl_cmd_<id>), so a command
  * without a handler does not link.
  */
 #define PROTO_COMMANDS(X)						\
-	X(status,	"status",	PROTO_RO, proto_f_none)		\
-	X(modules,	"modules",	PROTO_RO, proto_f_none)		\
-	X(leak,		"leak",		PROTO_RO, proto_f_leak)		\
-	X(bound,	"bound",	PROTO_RO, proto_f_bound)	\
-	X(start,	"start",	PROTO_RW, proto_f_none)		\
-	X(stop,		"stop",		PROTO_RW, proto_f_none)		\
-	X(set_limit,	"set-limit",	PROTO_RW, proto_f_set_limit)	\
-	X(set_flag,	"set-flag",	PROTO_RW, proto_f_set_flag)	\
-	X(set_check,	"set-check",	PROTO_RW, proto_f_set_check)	\
-	X(set_method,	"set-method",	PROTO_RW, proto_f_set_method)	\
-	X(set_tail,	"set-tail",	PROTO_RW, proto_f_set_tail)
+	X(status,	"status",	PROTO_RO, PROTO_FIELDS_none)	\
+	X(modules,	"modules",	PROTO_RO, PROTO_FIELDS_none)	\
+	X(leak,		"leak",		PROTO_RO, PROTO_FIELDS_leak)	\
+	X(bound,	"bound",	PROTO_RO, PROTO_FIELDS_bound)	\
+	X(start,	"start",	PROTO_RW, PROTO_FIELDS_none)	\
+	X(stop,		"stop",		PROTO_RW, PROTO_FIELDS_none)	\
+	X(set_limit,	"set-limit",	PROTO_RW, PROTO_FIELDS_set_limit) \
+	X(set_flag,	"set-flag",	PROTO_RW, PROTO_FIELDS_set_flag) \
+	X(set_check,	"set-check",	PROTO_RW, PROTO_FIELDS_set_check) \
+	X(set_method,	"set-method",	PROTO_RW, PROTO_FIELDS_set_method) \
+	X(set_tail,	"set-tail",	PROTO_RW, PROTO_FIELDS_set_tail)
 
 enum proto_cmd {
 #define PROTO_X(id, name, access, fields) PROTO_CMD_##id,
@@ -104,10 +136,19 @@ enum proto_cmd {
 	PROTO_CMD_COUNT
 };
 
+/* PROTO_F_<cmd>_<field>: a field's index among its command's fields. */
+#define PROTO_FIELD_ID(cmd, id, name, type, req, min, max, names) PROTO_F_##cmd##_##id,
+#define PROTO_X(id, name, access, fields)				\
+	enum { fields(PROTO_FIELD_ID) PROTO_F_##id##_COUNT };
+PROTO_COMMANDS(PROTO_X)
+#undef PROTO_X
+#undef PROTO_FIELD_ID
+
 struct proto_command {
 	const char			*name;
 	enum proto_access		 access;
 	const struct proto_field	*fields;	/* ends with name == NULL */
+	int				 nfields;
 };
 
 extern const struct proto_command proto_commands[PROTO_CMD_COUNT];
@@ -132,6 +173,11 @@ extern const char *const proto_method_names[];
 
 /* A checked request: every field of the command, present or not. */
 #define PROTO_MAX_FIELDS	8
+#define PROTO_X(id, name, access, fields)				\
+	_Static_assert(PROTO_F_##id##_COUNT <= PROTO_MAX_FIELDS,	\
+	    "command " name " has more than PROTO_MAX_FIELDS fields");
+PROTO_COMMANDS(PROTO_X)
+#undef PROTO_X
 struct proto_value {
 	int		 present;
 	int64_t		 i;		/* INT, BOOL (0/1), ENUM (index) */
@@ -141,7 +187,7 @@ struct proto_value {
 struct proto_request {
 	enum proto_cmd		 cmd;
 	char			 consumer[PROTO_MAX_CONSUMER + 1];
-	struct proto_value	 v[PROTO_MAX_FIELDS];	/* in the command's field order */
+	struct proto_value	 v[PROTO_MAX_FIELDS];	/* indexed by PROTO_F_<cmd>_<field> */
 };
 
 /* The wire name of an error code. */
