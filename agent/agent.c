@@ -14,9 +14,10 @@
 #include "checker.h"
 #include "config.h"
 #include "control.h"
-#include "hook.h"
+#include "guard.h"
 #include "module.h"
 #include "report.h"
+#include "settings.h"
 #include "stack.h"
 #include "view.h"
 
@@ -28,21 +29,6 @@ enum agent_state {
 };
 
 static int	agent_state_now = AGENT_NONE;
-static char	agent_exe_path[CFG_PATH_MAX];
-
-const char *
-agent_exe(void)
-{
-	return agent_exe_path;
-}
-
-static void
-agent_read_exe(void)
-{
-	ssize_t	n = readlink("/proc/self/exe", agent_exe_path, sizeof agent_exe_path - 1);
-
-	agent_exe_path[n > 0 ? n : 0] = '\0';
-}
 
 /* Unwinders idle first, then locks in their run-time order: anchors, blocks, the record arena. */
 static void
@@ -73,6 +59,7 @@ agent_fork_child(void)
 	stk_fork_child();
 	mod_fork_child();
 	view_fork_child();
+	rep_fork_child();
 	cfg_expand_paths();
 	chk_fork_child();
 	ctl_fork_child();
@@ -86,19 +73,19 @@ agent_initialise(void)
 	if (agent_state_now != AGENT_NONE)
 		return;
 	agent_state_now = AGENT_STARTING;
-	g = hook_guard_enter();
+	g = guard_enter();
 	cfg_initialise();
-	agent_read_exe();
 	anc_initialise();
 	mod_initialise();
 	stk_initialise();
 	pthread_atfork(agent_fork_prepare, agent_fork_parent, agent_fork_child);
 	chk_initialise();
 	agent_state_now = AGENT_RUNNING;
+	stg_running(1);
 	if (cfg.start_on_load)
 		CFG_SET(tracing, 1);
 	ctl_initialise();
-	hook_guard_leave(g);
+	guard_leave(g);
 }
 
 void
@@ -109,28 +96,13 @@ agent_finalise(void)
 	if (agent_state_now != AGENT_RUNNING)
 		return;
 	agent_state_now = AGENT_FINISHED;
-	g = hook_guard_enter();
+	g = guard_enter();
+	stg_running(0);
 	CFG_SET(tracing, 0);
 	chk_finalise();
 	ctl_finalise();
 	bnd_scan();	/* a block still live at exit may have overflowed too */
+	rep_news();
 	rep_exit();
-	hook_guard_leave(g);
-}
-
-void
-agent_start(void)
-{
-	if (agent_state_now == AGENT_RUNNING)
-		CFG_SET(tracing, 1);
-}
-
-void
-agent_stop(void)
-{
-	CFG_SET(tracing, 0);
-	blk_clear();
-	anc_reset();
-	bnd_reset();
-	view_reset();
+	guard_leave(g);
 }

@@ -11,10 +11,5 @@
 void	agent_initialise(void);
 /* Writes the exit report and turns tracing off for good; called last at exit. */
 void	agent_finalise(void);
-/* Tracing on; off clears every anchor, block, overflow and total (jhook_stop). */
-void	agent_start(void);
-void	agent_stop(void);
-/* The traced program's executable path ("" when unknown). */
-const char *agent_exe(void);
 
 #endif /* JHOOK_AGENT_H */

@@ -10,9 +10,11 @@
 #include "checker.h"
 #include "config.h"
 #include "fmt.h"
-#include "hook.h"
+#include "guard.h"
 #include "jhook.h"
 #include "report.h"
+#include "settings.h"
+#include "snapshot.h"
 #include "view.h"
 
 #define API_TICK_MS	10	/* jhook_set_check counts in 10 ms ticks */
@@ -21,7 +23,7 @@
 static int
 api_refused(const char *what)
 {
-	if (!hook_interrupted())
+	if (!guard_interrupted())
 		return 0;
 	fmt_warn("%s refused: this thread was stopped inside the agent "
 	    "(mid-allocation); let it run a moment and call again", what);
@@ -31,11 +33,7 @@ api_refused(const char *what)
 JHOOK_EXPORT int
 jhook_init(int tail_num)
 {
-	if (tail_num < 0)
-		tail_num = 0;
-	if (tail_num > CFG_MAX_TAIL)
-		tail_num = CFG_MAX_TAIL;
-	CFG_SET(tail, tail_num);
+	stg_tail(tail_num);
 	agent_initialise();
 	return 0;
 }
@@ -47,18 +45,18 @@ jhook_uninit(void)
 
 	if (api_refused("jhook_uninit"))
 		return;
-	g = hook_guard_enter();
+	g = guard_enter();
 
-	CFG_SET(check_enabled, 0);
+	stg_check(0, 0);
 	chk_finalise();
-	agent_stop();
-	hook_guard_leave(g);
+	stg_stop();
+	guard_leave(g);
 }
 
 JHOOK_EXPORT void
 jhook_start(void)
 {
-	agent_start();
+	stg_start();
 }
 
 JHOOK_EXPORT void
@@ -68,10 +66,10 @@ jhook_stop(void)
 
 	if (api_refused("jhook_stop"))
 		return;
-	g = hook_guard_enter();
+	g = guard_enter();
 
-	agent_stop();
-	hook_guard_leave(g);
+	stg_stop();
+	guard_leave(g);
 }
 
 JHOOK_EXPORT void
@@ -81,81 +79,70 @@ jhook_check_bound(void)
 
 	if (api_refused("jhook_check_bound"))
 		return;
-	g = hook_guard_enter();
+	g = guard_enter();
 
 	bnd_scan();
-	hook_guard_leave(g);
+	rep_news();
+	guard_leave(g);
 }
 
 /* Like the original, the table goes to stdout (or to JHOOK_LOG when set). */
 JHOOK_EXPORT void
 jhook_check_leak(int choice)
 {
-	struct fmt_out	o;
-	int		g, fd = 1;
+	struct snap_query	q = { .choice = choice, .consumer = VIEW_LEGACY,
+				      .sort = SNAP_SORT_BYTES };
+	struct fmt_out		o;
+	int			g, fd = 1;
 
 	if (api_refused("jhook_check_leak"))
 		return;
-	g = hook_guard_enter();
+	g = guard_enter();
 
 	if (cfg.log_path[0] != '\0')
 		fd = open(cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		fmt_open(&o, fd);
-		rep_leak_text(&o, choice, VIEW_LEGACY);
+		snap_text(&o, &q, 0);
 		fmt_flush(&o);
 		if (fd != 1)
 			close(fd);
 	}
-	hook_guard_leave(g);
+	guard_leave(g);
 }
 
 JHOOK_EXPORT void
 jhook_set_flag(int dup_flag, int bound_flag)
 {
-	CFG_SET(dup_check, dup_flag != 0);
-	CFG_SET(bound_check, bound_flag != 0);
+	stg_flags(dup_flag, bound_flag);
 }
 
 JHOOK_EXPORT void
 jhook_set_check(int check_flag, int check_count)
 {
-	int	g = hook_guard_enter();
+	int	g = guard_enter();
 
-	if (check_count > 0)
-		CFG_SET(check_period_ms, (unsigned)check_count * API_TICK_MS);
-	CFG_SET(check_enabled, check_flag != 0);
-	chk_update();
-	hook_guard_leave(g);
+	stg_check(check_flag, check_count > 0 ? (unsigned)check_count * API_TICK_MS : 0);
+	guard_leave(g);
 }
 
 JHOOK_EXPORT void
 jhook_set_method(int method)
 {
-	if (method < CFG_METHOD_ADDR || method > CFG_METHOD_UNWIND) {
+	if (stg_method(method) != 0)
 		fmt_warn("jhook_set_method(%d) refused: expected 0..3", method);
-		return;
-	}
-	CFG_SET(method, method);
 }
 
 JHOOK_EXPORT void
 jhook_set_depth(int depth)
 {
-	if (depth < 1 || depth > CFG_MAX_DEPTH) {
+	if (stg_depth(depth) != 0)
 		fmt_warn("jhook_set_depth(%d) refused: expected 1..%d", depth, CFG_MAX_DEPTH);
-		return;
-	}
-	CFG_SET(depth, depth);
 }
 
 JHOOK_EXPORT void
 jhook_set_limit(size_t min_limit, size_t max_limit)
 {
-	if (min_limit > max_limit) {
+	if (stg_limit(min_limit, max_limit) != 0)
 		fmt_warn("jhook_set_limit(%zu, %zu) refused: min above max", min_limit, max_limit);
-		return;
-	}
-	CFG_SET(min_size, min_limit);
-	CFG_SET(max_size, max_limit);
 }

@@ -17,14 +17,11 @@
 #include "arena.h"
 #include "block.h"
 #include "bound.h"
-#include "fmt.h"
 #include "module.h"
-#include "report.h"
 
 #define BND_CHUNK	64
 #define BND_CHUNKS	64		/* 4096 overflows kept */
 #define BND_RECORDS	(BND_CHUNK * BND_CHUNKS)
-#define BND_SHOW_DROPPED 100		/* printed past the cap before going quiet */
 #define BND_SCAN_BATCH	256		/* damaged blocks handled per pass */
 
 struct bnd_rec {
@@ -133,29 +130,12 @@ bnd_keep(const struct bnd_view *v)
 	return (1);
 }
 
-/* Prints one overflow at once where the checker writes. */
-static void
-bnd_print(const struct bnd_view *v, int last)
-{
-	struct fmt_out	o;
-	int		fd = rep_log_open();
-
-	fmt_open(&o, fd);
-	rep_bound_text(&o, v);
-	if (last)
-		fmt_printf(&o, "jhook: %d heap overflows were not recorded; "
-		    "further ones are not shown\n", BND_SHOW_DROPPED);
-	fmt_flush(&o);
-	rep_log_close(fd);
-}
-
-/* Records an overflow and prints it; see bound.h. */
+/* Records an overflow; see bound.h.  Printing waits for a reporter (rep_news). */
 void
 bnd_record(uintptr_t ptr, uint32_t anchor, enum bnd_where where, const uintptr_t *free_addrs, unsigned n)
 {
 	struct anc_frame	frames[BND_MAX_FRAMES];
 	struct bnd_view		v;
-	unsigned		lost = 0;
 	int			saved = errno;
 
 	if (n > BND_MAX_FRAMES)
@@ -169,10 +149,7 @@ bnd_record(uintptr_t ptr, uint32_t anchor, enum bnd_where where, const uintptr_t
 	v.nfree = n;
 	v.free_frames = frames;
 	if (!bnd_keep(&v))
-		lost = __atomic_add_fetch(&bnd_lost, 1, __ATOMIC_RELAXED);
-	/* A flood of overflows past the cap would only bury the first ones. */
-	if (lost <= BND_SHOW_DROPPED)
-		bnd_print(&v, lost == BND_SHOW_DROPPED);
+		__atomic_add_fetch(&bnd_lost, 1, __ATOMIC_RELAXED);
 	errno = saved;
 }
 
@@ -208,7 +185,7 @@ bnd_scan(void)
 		p.n = 0;
 		p.full = 0;
 		blk_foreach(bnd_visit, &p);
-		/* Printing and symbol lookups happen with no shard locked. */
+		/* Frames are resolved with no shard locked. */
 		for (i = 0; i < p.n; i++)
 			bnd_record(p.hits[i].ptr, p.hits[i].anchor, BND_AT_CHECK, NULL, 0);
 		found += p.n;

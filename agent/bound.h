@@ -3,7 +3,9 @@
  *
  * A traced block of requested size n is followed by `tail` bytes of
  * BND_BYTE.  A changed guard byte is an overflow; it is recorded once per
- * block, printed at once, and listed again in the exit report.
+ * block, here, with no symbol lookup and no file I/O (it is found inside
+ * the host's free()); the reporters print it later (rep_news) and the
+ * exit report lists it again.
  */
 #ifndef JHOOK_BOUND_H
 #define JHOOK_BOUND_H
@@ -36,15 +38,14 @@ void	bnd_fill(void *ptr, size_t size, unsigned tail);
 /* 1 when all tail bytes after ptr+size still hold BND_BYTE. */
 int	bnd_intact(const void *ptr, size_t size, unsigned tail);
 /*
- * Records an overflow of the block ptr (allocated at anchor) and prints it
- * at once to the log.  free_addrs is the stack that freed it (n may be 0).
+ * Records an overflow of the block ptr (allocated at anchor).  free_addrs is the stack that freed it (n may be 0).
  * Called with no agent lock held.
  */
 void	bnd_record(uintptr_t ptr, uint32_t anchor, enum bnd_where where, const uintptr_t *free_addrs, unsigned n);
 /* Scans every live traced block now (jhook_check_bound); returns the number of new overflows. */
 unsigned bnd_scan(void);
 unsigned bnd_count(void);
-/* Overflows found after the record table filled up (printed, not kept). */
+/* Overflows found after the record table filled up (counted, not kept). */
 unsigned bnd_dropped(void);
 int	bnd_get(unsigned i, struct bnd_view *out);
 /* Forgets recorded overflows (jhook_stop). */

@@ -20,7 +20,7 @@
 #include "checker.h"
 #include "config.h"
 #include "fmt.h"
-#include "hook.h"
+#include "guard.h"
 #include "report.h"
 
 #define CHK_MIN_PERIOD_MS	10	/* jhook_set_check's unit */
@@ -90,7 +90,7 @@ static void *
 chk_main(void *arg)
 {
 	/* Everything this thread allocates is the agent's, never the host's. */
-	hook_agent_thread();
+	guard_agent_thread();
 	pthread_mutex_lock(&chk_mutex);
 	while (!chk_stop) {
 		if (!chk_wait())
@@ -99,6 +99,7 @@ chk_main(void *arg)
 		pthread_mutex_unlock(&chk_mutex);
 		if (CFG_GET(check_enabled)) {
 			bnd_scan();	/* overflows in blocks nobody frees show up too */
+			rep_news();
 			rep_periodic();
 		}
 		pthread_mutex_lock(&chk_mutex);
@@ -121,9 +122,9 @@ chk_start(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	/* pthread_create allocates the thread's stack and TLS: untraced. */
-	guard = hook_guard_enter();
+	guard = guard_enter();
 	error = pthread_create(&chk_thread, NULL, chk_main, NULL);
-	hook_guard_leave(guard);
+	guard_leave(guard);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (error != 0)
 		fmt_warn("cannot start the periodic checker: %s", strerrordesc_np(error));
@@ -172,9 +173,9 @@ chk_finalise(void)
 	if (!running || pthread_equal(t, pthread_self()))
 		return;
 	/* Joining frees the thread's TLS through the hooks: keep it untraced. */
-	guard = hook_guard_enter();
+	guard = guard_enter();
 	pthread_join(t, NULL);
-	hook_guard_leave(guard);
+	guard_leave(guard);
 }
 
 /* In a forked child: the thread is gone; start a new one if enabled. */

@@ -30,6 +30,8 @@ struct cfg_settings cfg = {
 /* The patterns as given, before %p is replaced by the pid. */
 static char	cfg_report_pattern[CFG_PATH_MAX];
 static char	cfg_log_pattern[CFG_PATH_MAX];
+/* The traced program's executable, read once when the agent loads. */
+static char	cfg_exe_path[CFG_PATH_MAX];
 
 enum cfg_type {
 	CFG_BOOL,
@@ -213,12 +215,22 @@ cfg_expand_paths(void)
 	cfg_expand_log();
 }
 
+const char *
+cfg_exe(void)
+{
+	return (cfg_exe_path);
+}
+
 void
 cfg_initialise(void)
 {
 	const struct cfg_option	*opt;
 	const char		*value;
 	size_t			 i;
+	ssize_t			 n;
+
+	n = readlink("/proc/self/exe", cfg_exe_path, sizeof cfg_exe_path - 1);
+	cfg_exe_path[n > 0 ? n : 0] = '\0';
 
 	for (i = 0; i < sizeof cfg_options / sizeof cfg_options[0]; i++) {
 		opt = &cfg_options[i];

@@ -54,6 +54,8 @@ extern struct cfg_settings cfg;
 void	cfg_initialise(void);
 /* Expands the paths again for a new pid (after fork). */
 void	cfg_expand_paths(void);
+/* The traced program's executable path ("" when unknown). */
+const char *cfg_exe(void);
 /* Method names as the environment and the protocol spell them. */
 const char *cfg_method_name(int method);
 int	cfg_method_parse(const char *name);	/* -1 when unknown */

@@ -2,7 +2,7 @@
  * control.h - the control socket: one Unix socket per traced process,
  * served by a thread of its own (protocol: proto/proto.h).
  *
- * The thread runs inside hook_guard_enter() for its whole life, so nothing
+ * The thread runs inside guard_enter() for its whole life, so nothing
  * it allocates is traced, and it only reads what the hooks publish: a hook
  * never waits on it.  JHOOK_CONTROL=rw (default), ro (read-only commands
  * only) or off (no socket).

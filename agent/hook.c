@@ -27,38 +27,8 @@
 
 #define HOOK_FREE_DEPTH	16	/* frames kept of the stack that freed an overflowed block */
 
-__thread int hook_depth __attribute__((tls_model("initial-exec")));
-
-int
-hook_guard_enter(void)
-{
-	int	previous = hook_depth;
-
-	hook_depth = previous + 1;
-	return previous;
-}
-
-void
-hook_guard_leave(int previous)
-{
-	hook_depth = previous;
-}
-
-/* Set on the agent's own threads, which live inside the guard. */
-static __thread int hook_is_agent __attribute__((tls_model("initial-exec")));
-
-void
-hook_agent_thread(void)
-{
-	hook_is_agent = 1;
-	hook_depth++;
-}
-
-int
-hook_interrupted(void)
-{
-	return hook_depth != 0 && !hook_is_agent;
-}
+__thread int guard_depth __attribute__((tls_model("initial-exec")));
+__thread int guard_is_agent __attribute__((tls_model("initial-exec")));
 
 /* The tail for a new block of size, or -1 when size + tail overflows. */
 static inline int
@@ -106,10 +76,10 @@ static void
 hook_track(void *p, size_t size, unsigned tail, void *caller)
 {
 	int	saved = errno;
-	int	g = hook_guard_enter();
+	int	g = guard_enter();
 
 	hook_register(p, size, tail, caller);
-	hook_guard_leave(g);
+	guard_leave(g);
 	errno = saved;
 }
 
@@ -136,13 +106,13 @@ hook_free_traced(void *ptr, void *caller)
 {
 	struct blk_entry	e;
 	int			saved = errno;
-	int			g = hook_guard_enter();
+	int			g = guard_enter();
 
 	if (blk_remove((uintptr_t)ptr, &e)) {
 		hook_check_guard(&e, BND_AT_FREE, caller);
 		anc_count_free(e.anchor);
 	}
-	hook_guard_leave(g);
+	guard_leave(g);
 	errno = saved;
 	hook_real.free(ptr);
 }
@@ -190,10 +160,10 @@ hook_restore(const struct blk_entry *e)
 {
 	struct blk_entry	unused;
 	int			saved = errno;
-	int			g = hook_guard_enter();	/* a signal must not re-enter the shard lock */
+	int			g = guard_enter();	/* a signal must not re-enter the shard lock */
 
 	blk_insert(e->ptr, e->anchor, e->flags, &unused);
-	hook_guard_leave(g);
+	guard_leave(g);
 	errno = saved;
 }
 
@@ -205,11 +175,11 @@ hook_realloc_traced(void *ptr, size_t size, void *caller)
 	int			 traces = hook_traces(size) && size != 0;
 	void			*q;
 
-	g = hook_guard_enter();
+	g = guard_enter();
 	was_traced = blk_remove((uintptr_t)ptr, &e);
 	if (was_traced)
 		hook_check_guard(&e, BND_AT_REALLOC, caller);
-	hook_guard_leave(g);
+	guard_leave(g);
 	errno = saved;
 	if (traces && (tail = hook_tail_for(size)) < 0) {
 		if (was_traced)
@@ -236,7 +206,7 @@ hook_realloc(void *ptr, size_t size, void *caller)
 {
 	if (ptr == NULL)
 		return hook_malloc(size, caller);
-	if (hook_depth != 0 || (!blk_maybe_traced() && !hook_traces(size)))
+	if (guard_depth != 0 || (!blk_maybe_traced() && !hook_traces(size)))
 		return hook_real.realloc(ptr, size);
 	return hook_realloc_traced(ptr, size, caller);
 }
@@ -355,10 +325,10 @@ hook_usable_size(void *ptr)
 
 	if (ptr == NULL)
 		return 0;
-	if (hook_depth == 0 && blk_maybe_traced()) {
-		g = hook_guard_enter();
+	if (guard_depth == 0 && blk_maybe_traced()) {
+		g = guard_enter();
 		found = blk_lookup((uintptr_t)ptr, &e);
-		hook_guard_leave(g);
+		guard_leave(g);
 		if (found)
 			return anc_size(e.anchor);
 	}

@@ -12,6 +12,7 @@
 
 #include "block.h"
 #include "config.h"
+#include "guard.h"
 
 /* The allocator underneath: glibc, jemalloc, tcmalloc, or __real_* when wrapped. */
 struct hook_real {
@@ -27,25 +28,6 @@ struct hook_real {
 
 extern struct hook_real hook_real;
 
-/*
- * Marks the calling thread as inside the agent until hook_guard_leave():
- * its allocations pass through untraced.  Every agent path that may
- * allocate (unwinders, dl_iterate_phdr, thread creation) runs inside it.
- */
-int	hook_guard_enter(void);
-void	hook_guard_leave(int previous);
-/* Marks the calling thread as the agent's own (checker, control) for its whole life: it is always inside the guard. */
-void	hook_agent_thread(void);
-/*
- * 1 when the calling thread is a host thread stopped inside a hook, as when
- * gdb attaches mid-allocation and `call`s the API on it: that thread may
- * hold a table lock, so the API must not take one there.
- */
-int	hook_interrupted(void);
-
-/* Depth of agent code on this thread's stack; non-zero = pass through untraced. */
-extern __thread int hook_depth __attribute__((tls_model("initial-exec")));
-
 /* The slow paths of hook_malloc and hook_free: a traced allocation, a free that may be one. */
 void	*hook_malloc_traced(size_t size, void *caller) __attribute__((noinline));
 void	 hook_free_traced(void *ptr, void *caller) __attribute__((noinline));
@@ -55,7 +37,7 @@ void	*hook_calloc_traced(size_t nmemb, size_t size, void *caller) __attribute__(
 static inline int
 hook_traces(size_t size)
 {
-	return CFG_GET(tracing) && hook_depth == 0 &&
+	return CFG_GET(tracing) && guard_depth == 0 &&
 	    size >= CFG_GET(min_size) && size <= CFG_GET(max_size);
 }
 
@@ -72,7 +54,7 @@ hook_malloc(size_t size, void *caller)
 static inline void *
 hook_calloc(size_t nmemb, size_t size, void *caller)
 {
-	if (!CFG_GET(tracing) || hook_depth != 0)
+	if (!CFG_GET(tracing) || guard_depth != 0)
 		return hook_real.calloc(nmemb, size);
 	return hook_calloc_traced(nmemb, size, caller);
 }
@@ -82,7 +64,7 @@ hook_free(void *ptr, void *caller)
 {
 	if (ptr == NULL)
 		return;
-	if (hook_depth != 0 || !blk_maybe_traced()) {
+	if (guard_depth != 0 || !blk_maybe_traced()) {
 		hook_real.free(ptr);
 		return;
 	}

@@ -21,7 +21,7 @@
 
 #include "anchor.h"
 #include "arena.h"
-#include "hook.h"
+#include "guard.h"
 #include "lock.h"
 #include "module.h"
 
@@ -358,9 +358,9 @@ mod_refresh(void)
 
 	memset(&sc, 0, sizeof sc);
 	/* The loader may allocate (TLS, its own bookkeeping): keep that untraced. */
-	guard = hook_guard_enter();
+	guard = guard_enter();
 	stopped = dl_iterate_phdr(mod_phdr_cb, &sc);
-	hook_guard_leave(guard);
+	guard_leave(guard);
 	if (!sc.locked)
 		return;
 	if (stopped == 0)

@@ -1,24 +1,21 @@
 /*
- * report.h - the leak table and the exit report, as text or JSON.
+ * report.h - where the agent's documents go: the exit report, the periodic
+ * checker's table and the overflows found since the last look.
  */
 #ifndef JHOOK_REPORT_H
 #define JHOOK_REPORT_H
 
-struct bnd_view;
-struct fmt_out;
-
-/* The original's table (size alloc free diff addr ... total= peak=) for one choice. */
-void	rep_leak_text(struct fmt_out *o, int choice, int consumer);
-/* The JSON document of doc/report-format.md for one choice. */
-void	rep_leak_json(struct fmt_out *o, int choice, int consumer);
-/* The periodic checker's output: choice 0 to the log (JHOOK_LOG or stderr). */
+/* The periodic checker's table (choice 0) to JHOOK_LOG, else stderr. */
 void	rep_periodic(void);
+/*
+ * Prints the overflows recorded since the last call, each with both stacks
+ * symbolized, to JHOOK_LOG (else stderr).  Called by reporters (the control
+ * thread, the checker, jhook_check_bound, the exit), never from a hook.
+ */
+void	rep_news(void);
 /* The exit report (choice 2 and every overflow) to JHOOK_REPORT in JHOOK_REPORT_FORMAT. */
 void	rep_exit(void);
-/* One overflow with its allocating and freeing stacks, as text (bound.c prints it at once). */
-void	rep_bound_text(struct fmt_out *o, const struct bnd_view *b);
-/* Where the checker and overflow messages go: JHOOK_LOG appended, else stderr (fd 2). */
-int	rep_log_open(void);
-void	rep_log_close(int fd);
+/* In a forked child: a reporter of the parent may have held the lock. */
+void	rep_fork_child(void);
 
 #endif /* JHOOK_REPORT_H */

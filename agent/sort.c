@@ -2,6 +2,7 @@
  * sort.c - a heapsort that never allocates.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "sort.h"
 
@@ -47,4 +48,40 @@ sort_heap(void *base, size_t n, size_t size, sort_before_fn before, void *ctx)
 		sort_swap(v, v + i * size, size);
 		sort_sift(v, 0, i, size, before, ctx);
 	}
+}
+
+/* Moves element i up while it goes after its parent (the heap of sort_sift). */
+static void
+sort_rise(unsigned char *v, size_t i, size_t size, sort_before_fn before, void *ctx)
+{
+	size_t	p;
+
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (!before(v + p * size, v + i * size, ctx))
+			return;
+		sort_swap(v + p * size, v + i * size, size);
+		i = p;
+	}
+}
+
+int
+sort_keep(void *base, size_t *n, size_t cap, size_t size, const void *elem,
+    sort_before_fn before, void *ctx)
+{
+	unsigned char	*v = base;
+
+	if (cap == 0)
+		return (0);
+	if (*n < cap) {
+		memcpy(v + *n * size, elem, size);
+		sort_rise(v, (*n)++, size, before, ctx);
+		return (1);
+	}
+	/* Full: the root is the one that goes last; elem replaces it if better. */
+	if (!before(elem, v, ctx))
+		return (0);
+	memcpy(v, elem, size);
+	sort_sift(v, 0, *n, size, before, ctx);
+	return (1);
 }

@@ -15,4 +15,12 @@ typedef int (*sort_before_fn)(const void *a, const void *b, void *ctx);
 /* Sorts n elements of size bytes at base so that no element goes before an earlier one. */
 void	sort_heap(void *base, size_t n, size_t size, sort_before_fn before, void *ctx);
 
+/*
+ * Keeps the cap elements that go first among those offered, in a heap at
+ * base holding *n of them (its root the one that goes last).  Returns 1
+ * when elem was kept.  sort_heap puts the kept ones in order afterwards.
+ */
+int	sort_keep(void *base, size_t *n, size_t cap, size_t size, const void *elem,
+	    sort_before_fn before, void *ctx);
+
 #endif /* JHOOK_SORT_H */

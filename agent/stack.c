@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "hook.h"
+#include "guard.h"
 #include "stack.h"
 
 #define STK_SLACK	12		/* agent and unwinder frames above the caller */
@@ -72,7 +72,7 @@ void
 stk_initialise(void)
 {
 	uintptr_t	warm[4];
-	int		g = hook_guard_enter();
+	int		g = guard_enter();
 
 #ifndef JHOOK_WRAP
 	/* In a static binary the agent is part of the executable: no range. */
@@ -83,7 +83,7 @@ stk_initialise(void)
 	backtrace((void **)warm, 4);
 	unw_backtrace((void **)warm, 4);
 	stk_inside = 0;
-	hook_guard_leave(g);
+	guard_leave(g);
 }
 
 /* Learns this thread's stack bounds once; 0 when they cannot be known. */
@@ -97,7 +97,7 @@ stk_bounds(void)
 
 	if (stk_hi != 0)
 		return 1;
-	g = hook_guard_enter();		/* pthread_getattr_np may allocate */
+	g = guard_enter();		/* pthread_getattr_np may allocate */
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
 			stk_lo = (uintptr_t)addr;
@@ -105,7 +105,7 @@ stk_bounds(void)
 		}
 		pthread_attr_destroy(&attr);
 	}
-	hook_guard_leave(g);
+	guard_leave(g);
 	return stk_hi != 0;
 }
 

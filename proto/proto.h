@@ -196,7 +196,7 @@ const char	*proto_error_name(enum proto_error e);
 /*
  * Checks and parses one frame (without its newline).  On failure returns
  * the error and writes a one-line human message to cause.  Allocates
- * (json-c): the agent calls it inside hook_guard_enter().
+ * (json-c): the agent calls it inside guard_enter().
  */
 enum proto_error proto_parse_request(const char *frame, size_t len,
 		    struct proto_request *req, char *cause, size_t causelen);
