@@ -7,6 +7,7 @@
  * are interned apart from anchors, so the many sizes allocated from one
  * site share one copy of its frames.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -62,9 +63,15 @@ static uint32_t		 anc_live;		/* anchors of this generation */
 static size_t		 anc_total;
 static size_t		 anc_peak;
 
+static void	anc_thread_exit(void *);
+static pthread_key_t	anc_exit_key;
+static int		anc_exit_ready;
+
 void
 anc_initialise(void)
 {
+	if (!anc_exit_ready && pthread_key_create(&anc_exit_key, anc_thread_exit) == 0)
+		__atomic_store_n(&anc_exit_ready, 1, __ATOMIC_RELEASE);
 	if (anc_buckets == NULL)
 		anc_buckets = arena_pages(ANC_BUCKETS * sizeof *anc_buckets);
 	if (anc_stacks == NULL)
@@ -257,17 +264,40 @@ anc_find_or_create(size_t size, const uintptr_t *frames, unsigned depth, int met
 }
 
 /*
- * The process total moves through a per-thread batch, flushed into the
- * shared counter once it reaches ANC_BATCH bytes either way: one shared
- * atomic per allocation made two threads bounce its cache line on every
- * call.  Reports compute the exact total from the anchors; the peak is
- * the flushed totals' high-water mark, at most ANC_BATCH bytes a thread
- * below the true one.
+ * The process total and its peak.
+ *
+ * The total moves through a per-thread batch, flushed into the shared
+ * counter once it reaches the thread's limit either way: one shared atomic
+ * per allocation made two threads bounce its cache line on every call.
+ * Reports compute the exact total from the anchors.
+ *
+ * The peak is exact for one thread and close under many.  A thread keeps
+ * the highest its batch rose to; at the first free after a new high, and at
+ * each flush, it offers "shared total + that high" as a peak.  With one
+ * thread the shared total cannot move meanwhile, so every high-water mark
+ * is seen exactly, whatever the batch size.  Under threads, each other
+ * thread can hide at most its own unflushed batch, so while several count,
+ * a batch is 1/128 of the total shared among them (between ANC_BATCH_MIN
+ * and ANC_BATCH): the peak is never more than 1% below the true one, or
+ * ANC_BATCH_MIN bytes a thread in a process holding little.  A free after
+ * a new high costs two loads of read-mostly lines, and a write only when
+ * the peak does rise.  A thread's batch is flushed when it exits.
  */
 #define ANC_BATCH	(16 * 1024)
+#define ANC_BATCH_MIN	(2 * 1024)
+#define ANC_SHARE	128		/* a batch is at most total / (ANC_SHARE x threads) */
 
-static __thread long		anc_tl_delta __attribute__((tls_model("initial-exec")));
-static __thread uint32_t	anc_tl_gen __attribute__((tls_model("initial-exec")));
+/* One thread's batch: one TLS block, so the hooks compute its address once. */
+struct anc_batch {
+	long		delta;		/* bytes not yet in anc_total */
+	long		high;		/* the highest delta since the last flush */
+	long		limit;		/* flush when |delta| reaches it */
+	uint32_t	gen;		/* anc_gen + 1 of the batch; 0 = none yet */
+	int		rose;		/* high rose since it was last offered */
+};
+
+static __thread struct anc_batch anc_tl __attribute__((tls_model("initial-exec")));
+static unsigned			anc_threads;	/* threads with a batch (atomic) */
 
 /* Raises the peak to total if it is higher. */
 static void
@@ -280,50 +310,120 @@ anc_raise_peak(size_t total)
 		;
 }
 
-/* Adds delta bytes of generation gen to this thread's batch, flushing a full one. */
-static inline void
-anc_account(uint32_t gen, long delta)
+/* Offers base + this thread's high as the peak (base may be transiently negative). */
+static void
+anc_offer(struct anc_batch *b, long base)
 {
-	size_t	total;
+	if (base + b->high > 0)
+		anc_raise_peak((size_t)(base + b->high));
+	b->rose = 0;
+}
 
-	if (anc_tl_gen != gen) {	/* a batch of an older generation is void */
-		anc_tl_gen = gen;
-		anc_tl_delta = 0;
-	}
-	anc_tl_delta += delta;
-	if (anc_tl_delta < ANC_BATCH && anc_tl_delta > -ANC_BATCH)
+/* The first free after a new high: the high is a candidate peak. */
+static __attribute__((noinline)) void
+anc_offer_now(struct anc_batch *b)
+{
+	anc_offer(b, (long)__atomic_load_n(&anc_total, __ATOMIC_RELAXED));
+}
+
+/* Moves this thread's batch into the shared total and sets its next limit. */
+static __attribute__((noinline)) void
+anc_flush(struct anc_batch *b)
+{
+	size_t		total;
+	unsigned	threads;
+	long		limit;
+
+	total = __atomic_add_fetch(&anc_total, (size_t)b->delta, __ATOMIC_RELAXED);
+	if (b->rose)
+		anc_offer(b, (long)total - b->delta);
+	b->delta = b->high = 0;
+	threads = __atomic_load_n(&anc_threads, __ATOMIC_RELAXED);
+	if (threads <= 1) {
+		b->limit = ANC_BATCH;	/* alone, the peak is exact anyway */
 		return;
-	total = __atomic_add_fetch(&anc_total, (size_t)anc_tl_delta, __ATOMIC_RELAXED);
-	anc_tl_delta = 0;
-	if ((ssize_t)total > 0)
-		anc_raise_peak(total);
+	}
+	limit = (long)total / ANC_SHARE / (long)threads;
+	b->limit = limit < ANC_BATCH_MIN ? ANC_BATCH_MIN :
+	    limit > ANC_BATCH ? ANC_BATCH : limit;
+}
+
+/* pthread key destructor: a thread that ends gives its batch back. */
+static void
+anc_thread_exit(void *arg)
+{
+	struct anc_batch	*b = &anc_tl;
+
+	(void)arg;
+	if (b->gen == __atomic_load_n(&anc_gen, __ATOMIC_RELAXED) + 1)
+		anc_flush(b);
+	memset(b, 0, sizeof *b);
+	__atomic_sub_fetch(&anc_threads, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A batch of an older generation is void; a thread's first batch also
+ * joins it to the threads sharing the limit, and arms its exit flush.
+ */
+static __attribute__((noinline)) void
+anc_renew(struct anc_batch *b, uint32_t gen)
+{
+	if (b->gen == 0) {
+		__atomic_add_fetch(&anc_threads, 1, __ATOMIC_RELAXED);
+		/* Keys below 32 live in the thread itself: setting one allocates nothing. */
+		if (__atomic_load_n(&anc_exit_ready, __ATOMIC_ACQUIRE))
+			pthread_setspecific(anc_exit_key, (void *)1);
+	}
+	b->gen = gen + 1;
+	b->delta = b->high = b->limit = 0;
+	b->rose = 0;
 }
 
 void
 anc_count_alloc(uint32_t id)
 {
-	struct anchor	*a = anc_at(id);
-	uint32_t	 gen = __atomic_load_n(&anc_gen, __ATOMIC_RELAXED);
+	struct anchor		*a = anc_at(id);
+	struct anc_batch	*b = &anc_tl;
+	uint32_t		 gen = __atomic_load_n(&anc_gen, __ATOMIC_RELAXED);
+	long			 d;
 
 	if (a == NULL)
 		return;
 	__atomic_add_fetch(&a->alloc, 1, __ATOMIC_RELAXED);
-	if (a->generation == gen)
-		anc_account(gen, (long)a->size);
+	if (a->generation != gen)
+		return;
+	if (__builtin_expect(b->gen != gen + 1, 0))
+		anc_renew(b, gen);
+	d = b->delta += (long)a->size;
+	if (d > b->high) {
+		b->high = d;
+		b->rose = 1;
+	}
+	if (__builtin_expect(d >= b->limit, 0))
+		anc_flush(b);
 }
 
 void
 anc_count_free(uint32_t id)
 {
-	struct anchor	*a = anc_at(id);
-	uint32_t	 gen = __atomic_load_n(&anc_gen, __ATOMIC_RELAXED);
+	struct anchor		*a = anc_at(id);
+	struct anc_batch	*b = &anc_tl;
+	uint32_t		 gen = __atomic_load_n(&anc_gen, __ATOMIC_RELAXED);
+	long			 d;
 
 	if (a == NULL)
 		return;
 	__atomic_add_fetch(&a->free, 1, __ATOMIC_RELAXED);
 	/* A block of an older generation was never part of these totals. */
-	if (a->generation == gen)
-		anc_account(gen, -(long)a->size);
+	if (a->generation != gen)
+		return;
+	if (__builtin_expect(b->gen != gen + 1, 0))
+		anc_renew(b, gen);
+	d = b->delta -= (long)a->size;
+	if (__builtin_expect(b->rose, 0))
+		anc_offer_now(b);
+	if (__builtin_expect(d <= -b->limit, 0))
+		anc_flush(b);
 }
 
 size_t
