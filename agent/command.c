@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "anchor.h"
+#include "answer.h"
 #include "arena.h"
 #include "block.h"
 #include "bound.h"
@@ -41,30 +42,31 @@ cmd_bool(int v)
 	return (v ? "true" : "false");
 }
 
-/* Writes the success header once: {"proto":1,"ok":true,"cmd":..,"result": */
+/* Writes the success header once: the envelope is proto/answer.c's. */
 static void
 cmd_begin(struct cmd_req *q)
 {
-	fmt_printf(q->o, "{\"proto\":%d,\"ok\":true,\"cmd\":\"%s\",\"result\":",
-	    PROTO_VERSION, proto_commands[q->r.cmd].name);
+	char	head[128];
+
+	if (proto_answer_head(head, sizeof head, &proto_agent,
+	    proto_commands[q->r.cmd].name) > 0)
+		fmt_puts(q->o, head);
 	q->begun = 1;
 }
 
 void
 cmd_end(struct cmd_req *q)
 {
-	fmt_puts(q->o, "}\n");
+	fmt_puts(q->o, PROTO_ANSWER_TAIL);
 }
 
 void
 cmd_error(struct fmt_out *o, enum proto_error e, const char *cause)
 {
-	fmt_printf(o, "{\"proto\":%d,\"ok\":false,\"error\":{\"code\":\"%s\",\"message\":",
-	    PROTO_VERSION, proto_error_name(e));
-	fmt_json_string(o, cause);
-	if (e == PROTO_E_VERSION_MISMATCH)
-		fmt_printf(o, ",\"agent_proto\":%d", PROTO_VERSION);
-	fmt_puts(o, "}}\n");
+	char	line[PROTO_MAX_ERROR];
+
+	if (proto_answer_error(line, sizeof line, &proto_agent, e, cause) > 0)
+		fmt_puts(o, line);
 }
 
 /* The view slot of a consumer name; "legacy" is the C API's own. */

@@ -191,85 +191,66 @@ fail:
 	return NULL;
 }
 
-/* The request line: {"proto":1,"cmd":..,"consumer":..,fields...} */
-static char *
-cl_request_line(const struct ctl_opts *o, const char *cmd, json_object *fields)
-{
-	json_object *req = json_object_new_object();
-	char *line;
-
-	json_object_object_add(req, "proto", json_object_new_int(PROTO_VERSION));
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	if (o->consumer != NULL)
-		json_object_object_add(req, "consumer", json_object_new_string(o->consumer));
-	if (fields != NULL) {
-		json_object_object_foreach(fields, k, v)
-			json_object_object_add(req, k, json_object_get(v));
-	}
-	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(req,
-	    JSON_C_TO_STRING_PLAIN)) < 0)
-		line = NULL;
-	json_object_put(req);
-	return line;
-}
-
 /*
- * One request to the socket at path.  0 with *result; EXIT_TARGET with
- * *error (the agent's error object); EXIT_CONNECT with cause.
+ * One request to the socket at path, a server of protocol t.  0 with
+ * *result; EXIT_TARGET with *error (the server's error object); EXIT_CONNECT
+ * with cause (no answer, or not one of the protocol's answers).
  */
 int
-cl_call_path(const char *path, const struct ctl_opts *o, const char *cmd,
-    json_object *fields, json_object **result, json_object **error, char *cause,
-    size_t causelen)
+cl_call_table(const struct proto_table *t, const char *path, const struct ctl_opts *o,
+    const char *cmd, json_object *fields, json_object **result, json_object **error,
+    char *cause, size_t causelen)
 {
-	json_object *ans = NULL, *v;
-	char *line, *text;
-	int fd, rc = EXIT_CONNECT;
+	struct proto_answer	 a;
+	json_object		*err;
+	char			*line, *text;
+	int			 fd, rc;
 
 	*result = *error = NULL;
 	if ((fd = cl_connect(path)) < 0) {
 		snprintf(cause, causelen, "cannot connect to %s: %s", path, strerror(errno));
 		return EXIT_CONNECT;
 	}
-	line = cl_request_line(o, cmd, fields);
+	line = proto_request_line(t, cmd, o->consumer, fields);
 	text = line != NULL ? cl_exchange(fd, line, o->timeout, cause, causelen) : NULL;
 	close(fd);
 	free(line);
 	if (text == NULL)
 		return EXIT_CONNECT;
-	ans = json_tokener_parse(text);
+	text[strcspn(text, "\n")] = '\0';
+	rc = proto_answer_parse(t, text, strlen(text), &a, cause, causelen);
 	free(text);
-	if (ans == NULL || !json_object_object_get_ex(ans, "ok", &v)) {
-		snprintf(cause, causelen, "the agent's answer is not a protocol answer");
+	if (rc != 0) {
 		rc = EXIT_CONNECT;
-	} else if (json_object_get_boolean(v)) {
-		if (json_object_object_get_ex(ans, "result", &v))
-			*result = json_object_get(v);
-		rc = *result != NULL ? 0 : EXIT_TARGET;
-		if (rc != 0)
-			snprintf(cause, causelen, "the answer has no result");
+	} else if (a.ok) {
+		*result = json_object_get(a.result);
 	} else {
-		if (json_object_object_get_ex(ans, "error", &v))
-			*error = json_object_get(v);
+		if (pj_obj(a.root, "error", &err) == 0)
+			*error = json_object_get(err);
+		snprintf(cause, causelen, "the %s refused the request: %s", t->server,
+		    a.message);
 		rc = EXIT_TARGET;
-		snprintf(cause, causelen, "the agent refused the request");
 	}
-	json_object_put(ans);
+	proto_answer_free(&a);
 	return rc;
+}
+
+int
+cl_call_path(const char *path, const struct ctl_opts *o, const char *cmd,
+    json_object *fields, json_object **result, json_object **error, char *cause,
+    size_t causelen)
+{
+	return cl_call_table(&proto_agent, path, o, cmd, fields, result, error,
+	    cause, causelen);
 }
 
 void
 cl_print_error(const struct ctl_opts *o, json_object *error)
 {
-	json_object *code = NULL, *msg = NULL, *wrap;
+	json_object *wrap;
 
-	if (error != NULL) {
-		json_object_object_get_ex(error, "code", &code);
-		json_object_object_get_ex(error, "message", &msg);
-	}
 	fprintf(stderr, "%s: the agent answered %s: %s\n", ctl_progname,
-	    code ? json_object_get_string(code) : "an error",
-	    msg ? json_object_get_string(msg) : "(no message)");
+	    pj_str_or(error, "code", "an error"), pj_str_or(error, "message", "(no message)"));
 	if (o->json && error != NULL) {
 		wrap = json_object_new_object();
 		json_object_object_add(wrap, "error", json_object_get(error));

@@ -1,7 +1,7 @@
 /*
  * daemon.c - `jhookctl daemon status|processes|suspects|history`: asks
- * jhookd(8) on its control socket (jhookd.sock in the socket directory, or
- * --socket), with the same framing as the agents' protocol.
+ * jhookd(8) on its control socket (PROTO_JHOOKD_SOCKET in the socket
+ * directory, or --socket), in jhookd's protocol (proto_jhookd).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,24 +15,20 @@
 #include "jhookctl.h"
 #include "proto.h"
 
-#define DMN_SOCKET_NAME	"jhookd.sock"
-
 enum { OPT_ANCHOR = 512 };
 
 static const char *
 dmn_str(json_object *o, const char *k)
 {
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+	return pj_str_or(o, k, "");
 }
 
 static long long
 dmn_int(json_object *o, const char *k)
 {
-	json_object *v;
+	int64_t v;
 
-	return json_object_object_get_ex(o, k, &v) ? (long long)json_object_get_int64(v) : 0;
+	return pj_int(o, k, &v) == 0 ? (long long)v : 0;
 }
 
 static double
@@ -177,9 +173,9 @@ dmn_symbolize(json_object *result)
 {
 	json_object *doc = json_object_new_object(), *list, *one;
 
-	if (json_object_object_get_ex(result, "suspects", &list)) {
+	if (pj_arr(result, "suspects", &list) == 0) {
 		json_object_object_add(doc, "anchors", json_object_get(list));
-	} else if (json_object_object_get_ex(result, "frames", &one)) {
+	} else if (pj_arr(result, "frames", &one) == 0) {
 		list = json_object_new_array();
 		json_object_array_add(list, json_object_get(result));
 		json_object_object_add(doc, "anchors", list);
@@ -189,7 +185,7 @@ dmn_symbolize(json_object *result)
 	symz_finalise();
 }
 
-/* jhookd's socket: --socket, else jhookd.sock in the socket directory. */
+/* jhookd's socket: --socket, else PROTO_JHOOKD_SOCKET in the socket directory. */
 static int
 dmn_path(const struct ctl_opts *o, char *path, size_t len)
 {
@@ -203,14 +199,14 @@ dmn_path(const struct ctl_opts *o, char *path, size_t len)
 		fprintf(stderr, "%s daemon: %s\n", ctl_progname, cause);
 		return EXIT_CONNECT;
 	}
-	if (strlen(dir) + sizeof DMN_SOCKET_NAME + 1 > len) {
+	if (strlen(dir) + sizeof PROTO_JHOOKD_SOCKET + 1 > len) {
 		fprintf(stderr, "%s daemon: the socket directory %s is too long\n",
 		    ctl_progname, dir);
 		return EXIT_CONNECT;
 	}
 	memcpy(path, dir, strlen(dir));
 	path[strlen(dir)] = '/';
-	memcpy(path + strlen(dir) + 1, DMN_SOCKET_NAME, sizeof DMN_SOCKET_NAME);
+	memcpy(path + strlen(dir) + 1, PROTO_JHOOKD_SOCKET, sizeof PROTO_JHOOKD_SOCKET);
 	return 0;
 }
 
@@ -222,7 +218,7 @@ cmd_daemon(int argc, char **argv)
 		CTL_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	json_object *fields = NULL, *result = NULL, *error = NULL, *code, *msg;
+	json_object *fields = NULL, *result = NULL, *error = NULL;
 	const char *anchor = NULL, *sub;
 	char path[256], cause[512];
 	struct ctl_opts o;
@@ -259,20 +255,15 @@ cmd_daemon(int argc, char **argv)
 	}
 	if ((rc = dmn_path(&o, path, sizeof path)) != 0)
 		return rc;
-	rc = cl_call_path(path, &o, sub, fields, &result, &error, cause, sizeof cause);
+	rc = cl_call_table(&proto_jhookd, path, &o, sub, fields, &result, &error,
+	    cause, sizeof cause);
 	json_object_put(fields);
 	if (rc == EXIT_CONNECT) {
 		fprintf(stderr, "%s daemon: cannot reach jhookd at %s: %s (is jhookd "
 		    "running, with the same JHOOK_SOCKET_DIR?)\n", ctl_progname, path, cause);
 	} else if (rc != 0) {
-		code = msg = NULL;
-		if (error != NULL) {
-			json_object_object_get_ex(error, "code", &code);
-			json_object_object_get_ex(error, "message", &msg);
-		}
 		fprintf(stderr, "%s daemon: jhookd answered %s: %s\n", ctl_progname,
-		    code ? json_object_get_string(code) : "an error",
-		    msg ? json_object_get_string(msg) : cause);
+		    pj_str_or(error, "code", "an error"), pj_str_or(error, "message", cause));
 		if (o.json && error != NULL) {
 			json_object *wrap = json_object_new_object();
 

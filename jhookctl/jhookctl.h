@@ -9,6 +9,8 @@
 
 #include <json-c/json.h>
 
+#include "answer.h"
+
 /* Exit codes, documented in jhookctl(1). */
 #define EXIT_TARGET	1	/* the target answered an error (or a file is bad) */
 #define EXIT_USAGE	2	/* bad command line */
@@ -73,6 +75,10 @@ int	cl_call(const struct ctl_opts *o, const char *cmd, json_object *fields,
 int	cl_call_path(const char *path, const struct ctl_opts *o, const char *cmd,
 	    json_object *fields, json_object **result, json_object **error, char *cause,
 	    size_t causelen);
+/* The same to a server of another protocol (jhookd: proto_jhookd). */
+int	cl_call_table(const struct proto_table *t, const char *path,
+	    const struct ctl_opts *o, const char *cmd, json_object *fields,
+	    json_object **result, json_object **error, char *cause, size_t causelen);
 void	cl_print_error(const struct ctl_opts *o, json_object *error);
 void	cl_print_json(json_object *j);
 

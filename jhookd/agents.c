@@ -27,6 +27,7 @@
 
 #include <event2/buffer.h>
 
+#include "answer.h"
 #include "jhookd.h"
 #include "history.h"
 #include "proto.h"
@@ -138,35 +139,34 @@ static void
 agt_done(struct agt_req *r)
 {
 	struct hst_proc *p = HST_Find(r->pid, r->start);
-	json_object *ans, *ok, *res, *err, *msg;
-	char cause[256];
+	struct proto_answer ans;
+	char cause[256], msg[200];
 	double now = jd_now();
+	size_t len = evbuffer_get_length(r->in);
+	const char *text = (const char *)evbuffer_pullup(r->in, -1);
 
-	/* json_tokener_parse() reads a C string: the answer gets its terminator. */
-	evbuffer_add(r->in, "", 1);
-	ans = json_tokener_parse((const char *)evbuffer_pullup(r->in, -1));
-	if (ans == NULL || !json_object_object_get_ex(ans, "ok", &ok)) {
-		json_object_put(ans);
-		agt_fail(r, "the answer is not a protocol answer", 0);
-		return;
-	}
-	if (!json_object_get_boolean(ok) || !json_object_object_get_ex(ans, "result", &res)) {
-		snprintf(cause, sizeof cause, "the agent refused the poll");
-		if (json_object_object_get_ex(ans, "error", &err) &&
-		    json_object_object_get_ex(err, "message", &msg))
-			snprintf(cause, sizeof cause, "the agent refused the poll: %s",
-			    json_object_get_string(msg));
-		json_object_put(ans);
+	/* The answer's line, without its newline: proto/ checks its envelope. */
+	if (len > 0 && text[len - 1] == '\n')
+		len--;
+	if (proto_answer_parse(&proto_agent, text, len, &ans, cause, sizeof cause) != 0) {
+		proto_answer_free(&ans);
 		agt_fail(r, cause, 0);
 		return;
 	}
-	if (p != NULL && HST_Record(p, res, now, cause, sizeof cause) == 0) {
+	if (!ans.ok) {
+		snprintf(msg, sizeof msg, "%s", ans.message);
+		snprintf(cause, sizeof cause, "the agent refused the poll: %s", msg);
+		proto_answer_free(&ans);
+		agt_fail(r, cause, 0);
+		return;
+	}
+	if (p != NULL && HST_Record(p, ans.result, now, cause, sizeof cause) == 0) {
 		agt.polls++;
 		p->last_latency = now - r->sent;
 		p->error[0] = '\0';
 		HST_SetState(p, HST_LIVE, now, NULL);
 	}
-	json_object_put(ans);
+	proto_answer_free(&ans);
 	agt_free(r);
 }
 
@@ -238,6 +238,22 @@ agt_timeval(double s, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((s - (double)tv->tv_sec) * 1e6);
 }
 
+/* The poll: every anchor (choice 3), as jhookd's consumer. */
+static char *
+agt_request(void)
+{
+	json_object	*fields = json_object_new_object();
+	char		*line;
+
+	if (fields == NULL)
+		return NULL;
+	json_object_object_add(fields, "choice", json_object_new_int(3));
+	line = proto_request_line(&proto_agent, proto_commands[PROTO_CMD_leak].name,
+	    CNF_Get()->consumer, fields);
+	json_object_put(fields);
+	return line;
+}
+
 /* Starts one poll of the agent at path; failures are recorded at once. */
 static void
 agt_poll(const char *path, long pid, unsigned long long start)
@@ -254,9 +270,7 @@ agt_poll(const char *path, long pid, unsigned long long start)
 	agt.reqs = r;
 	r->sent = jd_now();
 	r->in = evbuffer_new();
-	if (asprintf(&r->out, "{\"proto\":%d,\"cmd\":\"leak\",\"consumer\":\"%s\","
-	    "\"choice\":3}\n", PROTO_VERSION, CNF_Get()->consumer) < 0) {
-		r->out = NULL;
+	if ((r->out = agt_request()) == NULL) {
 		agt_fail(r, "out of memory", 0);
 		return;
 	}
@@ -276,16 +290,6 @@ agt_poll(const char *path, long pid, unsigned long long start)
 	agt_timeval(CNF_Get()->timeout, &tv);
 	event_add(r->ev, NULL);
 	evtimer_add(r->timer, &tv);
-}
-
-/* A consumer name must be valid on the wire; the config may say anything. */
-static int
-agt_consumer_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && n <= PROTO_MAX_CONSUMER &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }
 
 /* Polls every agent socket in one directory. */
@@ -371,7 +375,7 @@ AGT_Reconfigure(void)
 {
 	struct timeval tv;
 
-	if (!agt_consumer_ok(CNF_Get()->consumer))
+	if (!proto_consumer_ok(CNF_Get()->consumer))
 		LOG_Warn("consumer \"%s\" is not a valid consumer name: agents will "
 		    "refuse the polls", CNF_Get()->consumer);
 	agt_timeval(CNF_Get()->interval, &tv);

@@ -1,14 +1,13 @@
 /*
  * cmdmon.c - jhookd's own control socket, read by `jhookctl daemon ...`.
  *
- * The framing and error codes are the agents' (proto.h): one JSON object
- * per line, at most PROTO_MAX_REQUEST bytes, answered with one line
- *   {"proto":1,"ok":true,"cmd":C,"result":{...}}  or
- *   {"proto":1,"ok":false,"error":{"code":E,"message":M}}
- * Commands (all read-only): status, processes, suspects, history (with
- * "pid" and optionally "anchor").  "consumer" is accepted and ignored, so
- * jhookctl's client sends the same requests it sends to agents.  Peers are
- * checked with SO_PEERCRED: jhookd's own uid or root.
+ * The protocol is proto/'s (proto_jhookd): its command table, its version,
+ * the same strict parser as the agents' requests and the same answer
+ * envelope, so a request is checked in the same order with the same typed
+ * errors.  Handlers are a table indexed by that command table's ids.
+ * "consumer" is accepted and ignored, so jhookctl's client sends the same
+ * requests it sends to agents.  Peers are checked with SO_PEERCRED:
+ * jhookd's own uid or root.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -29,6 +28,7 @@
 #include <event2/listener.h>
 
 #include "jhookd.h"
+#include "answer.h"
 #include "proto.h"
 
 static struct {
@@ -43,104 +43,87 @@ CAM_Path(void)
 	return cam.path;
 }
 
+/* Writes a whole answer line. */
 static void
-cam_answer(struct bufferevent *bev, json_object *ans)
+cam_send(struct bufferevent *bev, const char *line)
 {
-	struct evbuffer *out = bufferevent_get_output(bev);
+	evbuffer_add(bufferevent_get_output(bev), line, strlen(line));
+}
 
-	evbuffer_add_printf(out, "%s\n", json_object_to_json_string_ext(ans,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(ans);
+static void
+cam_refuse(struct bufferevent *bev, enum proto_error e, const char *cause)
+{
+	char	line[PROTO_MAX_ERROR];
+
+	if (proto_answer_error(line, sizeof line, &proto_jhookd, e, cause) > 0)
+		cam_send(bev, line);
+}
+
+typedef json_object *(*cam_handler)(const struct proto_request *, char *, size_t);
+
+static json_object *
+cam_jd_status(const struct proto_request *r, char *cause, size_t len)
+{
+	(void)r, (void)cause, (void)len;
+	return RPT_Status();
 }
 
 static json_object *
-cam_error(enum proto_error e, const char *msg)
+cam_jd_processes(const struct proto_request *r, char *cause, size_t len)
 {
-	json_object *o = json_object_new_object(), *err = json_object_new_object();
-
-	json_object_object_add(o, "proto", json_object_new_int(JHOOKD_PROTO_VERSION));
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(err, "code", json_object_new_string(proto_error_name(e)));
-	json_object_object_add(err, "message", json_object_new_string(msg));
-	json_object_object_add(o, "error", err);
-	return o;
+	(void)r, (void)cause, (void)len;
+	return RPT_Processes();
 }
 
-/* Checks and runs one request; the answer. */
 static json_object *
-cam_run(const char *line)
+cam_jd_suspects(const struct proto_request *r, char *cause, size_t len)
 {
-	json_object *req = json_tokener_parse(line), *v, *res = NULL, *ans;
-	const char *cmd = NULL, *anchor = NULL;
-	enum proto_error e = PROTO_OK;
-	char cause[256] = "";
-	long pid = -1;
+	(void)r, (void)cause, (void)len;
+	return RPT_Suspects();
+}
 
-	if (req == NULL || !json_object_is_type(req, json_type_object)) {
-		json_object_put(req);
-		return cam_error(PROTO_E_BAD_JSON, "a request is one JSON object");
-	}
-	json_object_object_foreach(req, key, val) {
-		if (strcmp(key, "proto") == 0) {
-			if (!json_object_is_type(val, json_type_int))
-				e = PROTO_E_BAD_TYPE;
-			else if (json_object_get_int(val) != JHOOKD_PROTO_VERSION)
-				e = PROTO_E_VERSION_MISMATCH;
-		} else if (strcmp(key, "cmd") == 0 && json_object_is_type(val, json_type_string)) {
-			cmd = json_object_get_string(val);
-		} else if (strcmp(key, "pid") == 0 && json_object_is_type(val, json_type_int)) {
-			pid = (long)json_object_get_int64(val);
-		} else if (strcmp(key, "anchor") == 0 && json_object_is_type(val, json_type_string)) {
-			anchor = json_object_get_string(val);
-		} else if (strcmp(key, "consumer") != 0) {
-			e = strcmp(key, "cmd") && strcmp(key, "pid") && strcmp(key, "anchor") ?
-			    PROTO_E_UNKNOWN_FIELD : PROTO_E_BAD_TYPE;
-			snprintf(cause, sizeof cause, "field \"%s\"", key);
-		}
-		if (e != PROTO_OK)
-			break;
-	}
-	if (e == PROTO_OK && !json_object_object_get_ex(req, "proto", &v)) {
-		e = PROTO_E_MISSING_FIELD;
-		snprintf(cause, sizeof cause, "\"proto\" is required");
-	}
-	if (e == PROTO_E_VERSION_MISMATCH)
-		snprintf(cause, sizeof cause, "jhookd speaks version %d, the request %d",
-		    JHOOKD_PROTO_VERSION, json_object_get_int(v));
-	if (e == PROTO_OK && cmd == NULL) {
-		e = PROTO_E_MISSING_FIELD;
-		snprintf(cause, sizeof cause, "\"cmd\" is required");
-	}
-	if (e == PROTO_OK) {
-		if (strcmp(cmd, "status") == 0)
-			res = RPT_Status();
-		else if (strcmp(cmd, "processes") == 0)
-			res = RPT_Processes();
-		else if (strcmp(cmd, "suspects") == 0)
-			res = RPT_Suspects();
-		else if (strcmp(cmd, "history") == 0 && pid < 0) {
-			e = PROTO_E_MISSING_FIELD;
-			snprintf(cause, sizeof cause, "history needs \"pid\"");
-		} else if (strcmp(cmd, "history") == 0) {
-			if ((res = RPT_History(pid, anchor, cause, sizeof cause)) == NULL)
-				e = PROTO_E_OUT_OF_RANGE;
-		} else {
-			e = PROTO_E_UNKNOWN_COMMAND;
-			snprintf(cause, sizeof cause, "jhookd has no command \"%s\" "
-			    "(status, processes, suspects, history)", cmd);
-		}
-	}
+/* NULL and cause when jhookd knows no such process or anchor. */
+static json_object *
+cam_jd_history(const struct proto_request *r, char *cause, size_t len)
+{
+	const struct proto_value *anchor = &r->v[PROTO_F_jd_history_anchor];
+
+	return RPT_History((long)r->v[PROTO_F_jd_history_pid].i,
+	    anchor->present ? anchor->s : NULL, cause, len);
+}
+
+static const cam_handler cam_handlers[PROTO_JHOOKD_CMD_COUNT] = {
+#define PROTO_X(id, name, access, fields) [PROTO_CMD_##id] = cam_##id,
+	PROTO_JHOOKD_COMMANDS(PROTO_X)
+#undef PROTO_X
+};
+
+/* Checks (proto/'s parser, jhookd's table) and answers one request. */
+static void
+cam_run(struct bufferevent *bev, const char *line, size_t n)
+{
+	struct proto_request	 r;
+	json_object		*res;
+	enum proto_error	 e;
+	char			 cause[256] = "", head[128];
+
+	e = proto_parse(&proto_jhookd, line, n, &r, cause, sizeof cause);
 	if (e != PROTO_OK) {
-		ans = cam_error(e, cause[0] ? cause : proto_error_name(e));
-	} else {
-		ans = json_object_new_object();
-		json_object_object_add(ans, "proto", json_object_new_int(JHOOKD_PROTO_VERSION));
-		json_object_object_add(ans, "ok", json_object_new_boolean(1));
-		json_object_object_add(ans, "cmd", json_object_new_string(cmd));
-		json_object_object_add(ans, "result", res);
+		cam_refuse(bev, e, cause);
+		return;
 	}
-	json_object_put(req);
-	return ans;
+	if ((res = cam_handlers[r.cmd](&r, cause, sizeof cause)) == NULL) {
+		cam_refuse(bev, PROTO_E_OUT_OF_RANGE, cause);
+		return;
+	}
+	if (proto_answer_head(head, sizeof head, &proto_jhookd,
+	    proto_jhookd.commands[r.cmd].name) > 0) {
+		cam_send(bev, head);
+		cam_send(bev, json_object_to_json_string_ext(res,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		cam_send(bev, PROTO_ANSWER_TAIL);
+	}
+	json_object_put(res);
 }
 
 static void
@@ -161,7 +144,7 @@ cam_read(struct bufferevent *bev, void *arg)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t n;
-	char *line;
+	char *line, cause[96];
 
 	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
 	if (line == NULL && evbuffer_get_length(in) <= PROTO_MAX_REQUEST)
@@ -169,13 +152,12 @@ cam_read(struct bufferevent *bev, void *arg)
 	cam.requests++;
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, cam_written, cam_event, NULL);
-	if (line == NULL || n + 1 > PROTO_MAX_REQUEST)
-		cam_answer(bev, cam_error(PROTO_E_TOO_LARGE, "a request is at most "
-		    "4096 bytes with its newline"));
-	else if (strlen(line) != n)
-		cam_answer(bev, cam_error(PROTO_E_BAD_FRAME, "a NUL in the request"));
-	else
-		cam_answer(bev, cam_run(line));
+	if (line == NULL) {
+		snprintf(cause, sizeof cause, "a request is at most %d bytes with "
+		    "its newline", PROTO_MAX_REQUEST);
+		cam_refuse(bev, PROTO_E_TOO_LARGE, cause);
+	} else
+		cam_run(bev, line, n);	/* size, NUL and the rest: proto_parse */
 	free(line);
 }
 
@@ -198,8 +180,8 @@ cam_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	    (cred.uid != 0 && cred.uid != geteuid())) {
 		cam.refused++;
 		bufferevent_setcb(bev, NULL, cam_written, cam_event, NULL);
-		cam_answer(bev, cam_error(PROTO_E_NOT_PERMITTED,
-		    "only jhookd's own user or root may ask it"));
+		cam_refuse(bev, PROTO_E_NOT_PERMITTED,
+		    "only jhookd's own user or root may ask it");
 		bufferevent_enable(bev, EV_WRITE);
 		return;
 	}
@@ -226,9 +208,9 @@ cam_path(void)
 		LOG_Error("control socket directory: %s", cause);
 		return -1;
 	}
-	if (strlen(dir) + sizeof JHOOKD_SOCKET_NAME + 1 > sizeof cam.path)
+	if (strlen(dir) + sizeof PROTO_JHOOKD_SOCKET + 1 > sizeof cam.path)
 		return -1;
-	snprintf(cam.path, sizeof cam.path, "%s/%s", dir, JHOOKD_SOCKET_NAME);
+	snprintf(cam.path, sizeof cam.path, "%s/%s", dir, PROTO_JHOOKD_SOCKET);
 	return 0;
 }
 

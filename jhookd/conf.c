@@ -59,7 +59,7 @@ static const struct cnf_option cnf_table[] = {
 	{ "listen", CNF_STRING, O(listen), 0, 0, "",
 	  "ADDR:PORT for HTTP (/metrics, /api, /); empty: no HTTP" },
 	{ "control", CNF_STRING, O(control), 0, 0, "",
-	  "jhookd's control socket; empty: jhookd.sock in the socket directory" },
+	  "jhookd's control socket; empty: " PROTO_JHOOKD_SOCKET " in the socket directory" },
 	{ "watch", CNF_STRING, O(watch), 0, 0, "",
 	  "directories (glob patterns) to find agents in; empty: the defaults" },
 	{ "consumer", CNF_STRING, O(consumer), 0, 0, "jhookd",

@@ -21,10 +21,8 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-/* The version of jhookd's own control protocol (cmdmon.c, doc/jhookd.8). */
-#define JHOOKD_PROTO_VERSION	1
-/* The control socket's name in the socket directory. */
-#define JHOOKD_SOCKET_NAME	"jhookd.sock"
+/* jhookd's own protocol, its version and its socket's name: proto/proto.h. */
+#include "proto.h"
 
 /* ------------------------------------------------------------------ log.c */
 enum log_level { LOGL_ERROR, LOGL_WARN, LOGL_INFO, LOGL_DEBUG };

@@ -50,7 +50,7 @@ RPT_Status(void)
 			suspects += p->nsuspects;
 	}
 	rpt_add(o, "pid", rpt_i(getpid()));
-	rpt_add(o, "proto", rpt_i(JHOOKD_PROTO_VERSION));
+	rpt_add(o, "proto", rpt_i(PROTO_JHOOKD_VERSION));
 	rpt_add(o, "started", rpt_d(jd_started()));
 	rpt_add(o, "uptime", rpt_d(jd_now() - jd_started()));
 	rpt_add(o, "config", rpt_s(CNF_File()));

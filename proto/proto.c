@@ -1,6 +1,6 @@
 /*
- * proto.c - the command table, strict request parsing and the socket
- * directory rules, shared by the agent and jhookctl.
+ * proto.c - the command tables, strict request parsing and the socket
+ * directory rules, shared by the agent, jhookd and jhookctl.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -35,14 +35,28 @@ const char *const proto_method_names[] = { "addr", "fp", "unwind", "backtrace", 
 		{ NULL, 0, 0, 0, 0, NULL }				\
 	};
 PROTO_COMMANDS(PROTO_X)
+PROTO_JHOOKD_COMMANDS(PROTO_X)
 #undef PROTO_X
 #undef PROTO_FIELD_ROW
 
-const struct proto_command proto_commands[PROTO_CMD_COUNT] = {
 #define PROTO_X(id, name, access, fields)				\
 	[PROTO_CMD_##id] = { name, access, proto_f_##id, PROTO_F_##id##_COUNT },
+const struct proto_command proto_commands[PROTO_CMD_COUNT] = {
 	PROTO_COMMANDS(PROTO_X)
+};
+
+static const struct proto_command proto_jhookd_commands[PROTO_JHOOKD_CMD_COUNT] = {
+	PROTO_JHOOKD_COMMANDS(PROTO_X)
+};
 #undef PROTO_X
+
+const struct proto_table proto_agent = {
+	"agent", "agent_proto", PROTO_VERSION, proto_commands, PROTO_CMD_COUNT
+};
+
+const struct proto_table proto_jhookd = {
+	"jhookd", "jhookd_proto", PROTO_JHOOKD_VERSION, proto_jhookd_commands,
+	PROTO_JHOOKD_CMD_COUNT
 };
 
 static const char *const proto_error_names[PROTO_E_COUNT] = {
@@ -61,27 +75,39 @@ proto_error_name(enum proto_error e)
 }
 
 int
-proto_command_find(const char *name)
+proto_table_find(const struct proto_table *t, const char *name)
 {
 	int i;
 
-	for (i = 0; i < PROTO_CMD_COUNT; i++) {
-		if (strcmp(proto_commands[i].name, name) == 0)
+	for (i = 0; i < t->ncommands; i++) {
+		if (strcmp(t->commands[i].name, name) == 0)
 			return i;
 	}
 	return -1;
 }
 
 int
-proto_field_index(enum proto_cmd cmd, const char *name)
+proto_table_field(const struct proto_table *t, int cmd, const char *name)
 {
 	const struct proto_field *f;
 
-	for (f = proto_commands[cmd].fields; f->name != NULL; f++) {
+	for (f = t->commands[cmd].fields; f->name != NULL; f++) {
 		if (strcmp(f->name, name) == 0)
-			return (int)(f - proto_commands[cmd].fields);
+			return (int)(f - t->commands[cmd].fields);
 	}
 	return -1;
+}
+
+int
+proto_command_find(const char *name)
+{
+	return proto_table_find(&proto_agent, name);
+}
+
+int
+proto_field_index(enum proto_cmd cmd, const char *name)
+{
+	return proto_table_field(&proto_agent, (int)cmd, name);
 }
 
 /* Fills cause and returns e, so every failure is one line. */
@@ -96,8 +122,7 @@ proto_fail(enum proto_error e, char *cause, size_t causelen, const char *f, ...)
 	return e;
 }
 
-/* 1 when name is an acceptable consumer name. */
-static int
+int
 proto_consumer_ok(const char *name)
 {
 	size_t len = strlen(name), i;
@@ -184,8 +209,8 @@ proto_take_field(const struct proto_field *f, json_object *jv,
 
 /* The common fields: proto (version first), cmd, consumer. */
 static enum proto_error
-proto_take_header(json_object *root, struct proto_request *req, char *cause,
-    size_t causelen)
+proto_take_header(const struct proto_table *t, json_object *root,
+    struct proto_request *req, char *cause, size_t causelen)
 {
 	json_object *jv;
 	int64_t version;
@@ -193,15 +218,15 @@ proto_take_header(json_object *root, struct proto_request *req, char *cause,
 
 	if (!json_object_object_get_ex(root, PROTO_FIELD_PROTO, &jv))
 		return proto_fail(PROTO_E_MISSING_FIELD, cause, causelen,
-		    "\"proto\" (the protocol version, %d) is required", PROTO_VERSION);
+		    "\"proto\" (the protocol version, %d) is required", t->version);
 	if (!json_object_is_type(jv, json_type_int))
 		return proto_fail(PROTO_E_BAD_TYPE, cause, causelen,
 		    "\"proto\" must be an integer");
 	version = json_object_get_int64(jv);
-	if (version != PROTO_VERSION)
+	if (version != t->version)
 		return proto_fail(PROTO_E_VERSION_MISMATCH, cause, causelen,
-		    "client speaks protocol %lld, this agent speaks protocol %d",
-		    (long long)version, PROTO_VERSION);
+		    "client speaks protocol %lld, this %s speaks protocol %d",
+		    (long long)version, t->server, t->version);
 
 	if (!json_object_object_get_ex(root, PROTO_FIELD_CMD, &jv))
 		return proto_fail(PROTO_E_MISSING_FIELD, cause, causelen,
@@ -209,11 +234,11 @@ proto_take_header(json_object *root, struct proto_request *req, char *cause,
 	if (!json_object_is_type(jv, json_type_string))
 		return proto_fail(PROTO_E_BAD_TYPE, cause, causelen,
 		    "\"cmd\" must be a string");
-	cmd = proto_command_find(json_object_get_string(jv));
+	cmd = proto_table_find(t, json_object_get_string(jv));
 	if (cmd < 0)
 		return proto_fail(PROTO_E_UNKNOWN_COMMAND, cause, causelen,
-		    "unknown command \"%.40s\"", json_object_get_string(jv));
-	req->cmd = (enum proto_cmd)cmd;
+		    "%s has no command \"%.40s\"", t->server, json_object_get_string(jv));
+	req->cmd = cmd;
 
 	snprintf(req->consumer, sizeof req->consumer, "%s", PROTO_DEFAULT_CONSUMER);
 	if (json_object_object_get_ex(root, PROTO_FIELD_CONSUMER, &jv)) {
@@ -232,10 +257,10 @@ proto_take_header(json_object *root, struct proto_request *req, char *cause,
 
 /* Every other key must be one of the command's fields; then required ones. */
 static enum proto_error
-proto_take_fields(json_object *root, struct proto_request *req, char *cause,
-    size_t causelen)
+proto_take_fields(const struct proto_table *t, json_object *root,
+    struct proto_request *req, char *cause, size_t causelen)
 {
-	const struct proto_field *fields = proto_commands[req->cmd].fields;
+	const struct proto_field *fields = t->commands[req->cmd].fields;
 	enum proto_error e;
 	int k;
 
@@ -244,11 +269,11 @@ proto_take_fields(json_object *root, struct proto_request *req, char *cause,
 		    strcmp(key, PROTO_FIELD_CMD) == 0 ||
 		    strcmp(key, PROTO_FIELD_CONSUMER) == 0)
 			continue;
-		k = proto_field_index(req->cmd, key);
+		k = proto_table_field(t, req->cmd, key);
 		if (k < 0)
 			return proto_fail(PROTO_E_UNKNOWN_FIELD, cause, causelen,
 			    "command \"%s\" has no field \"%.40s\"",
-			    proto_commands[req->cmd].name, key);
+			    t->commands[req->cmd].name, key);
 		e = proto_take_field(&fields[k], jv, &req->v[k], cause, causelen);
 		if (e != PROTO_OK)
 			return e;
@@ -257,7 +282,7 @@ proto_take_fields(json_object *root, struct proto_request *req, char *cause,
 		if (fields[k].required && !req->v[k].present)
 			return proto_fail(PROTO_E_MISSING_FIELD, cause, causelen,
 			    "command \"%s\" requires \"%s\"",
-			    proto_commands[req->cmd].name, fields[k].name);
+			    t->commands[req->cmd].name, fields[k].name);
 	}
 	return PROTO_OK;
 }
@@ -300,6 +325,13 @@ enum proto_error
 proto_parse_request(const char *frame, size_t len, struct proto_request *req,
     char *cause, size_t causelen)
 {
+	return proto_parse(&proto_agent, frame, len, req, cause, causelen);
+}
+
+enum proto_error
+proto_parse(const struct proto_table *t, const char *frame, size_t len,
+    struct proto_request *req, char *cause, size_t causelen)
+{
 	json_object *root = NULL;
 	enum proto_error e;
 
@@ -319,9 +351,9 @@ proto_parse_request(const char *frame, size_t len, struct proto_request *req,
 		e = proto_fail(PROTO_E_BAD_TYPE, cause, causelen,
 		    "a request is a JSON object");
 	if (e == PROTO_OK)
-		e = proto_take_header(root, req, cause, causelen);
+		e = proto_take_header(t, root, req, cause, causelen);
 	if (e == PROTO_OK)
-		e = proto_take_fields(root, req, cause, causelen);
+		e = proto_take_fields(t, root, req, cause, causelen);
 	json_object_put(root);
 	return e;
 }

@@ -1,8 +1,11 @@
 /*
- * proto.h - the control protocol spoken on an agent's Unix socket.
+ * proto.h - the two control protocols: the one spoken on an agent's Unix
+ * socket, and jhookd's own (its control socket, jhookd.sock).
  *
- * Shared by the agent (agent/control.c) and jhookctl; doc/protocol.md is the
- * reference for people.  A request is one JSON object on one line; so is
+ * Shared by the agent (agent/control.c), jhookd and jhookctl;
+ * doc/protocol.md is the reference for people.  Both protocols have one
+ * framing, one parser, one answer envelope (proto/answer.c) and the same
+ * typed errors; each has its own command table and its own version.  A request is one JSON object on one line; so is
  * every answer.  Requests are checked in this order, and the first failure
  * is answered with a typed error: size of the frame, framing (newline, no
  * NUL), JSON syntax, top level is an object, "proto" (then its version),
@@ -21,6 +24,14 @@
 #include <sys/types.h>
 
 #define PROTO_VERSION		1
+/*
+ * jhookd's protocol (`jhookctl daemon ...`).  Don't forget to bump
+ * PROTO_JHOOKD_VERSION if one of its commands, fields, types, ranges or
+ * answers changes; record it in doc/protocol.md.
+ */
+#define PROTO_JHOOKD_VERSION	1
+/* jhookd's control socket, in the socket directory unless configured. */
+#define PROTO_JHOOKD_SOCKET	"jhookd.sock"
 
 /* A request frame, newline included; checked before anything is parsed. */
 #define PROTO_MAX_REQUEST	4096
@@ -136,11 +147,32 @@ enum proto_cmd {
 	PROTO_CMD_COUNT
 };
 
+/*
+ * jhookd's commands, all read-only.  "consumer" is accepted as for agents,
+ * so a client sends both the same requests.
+ */
+#define PROTO_FIELDS_jd_history(X)					\
+	X(jd_history, pid, "pid", PROTO_T_INT, 1, 1, INT32_MAX, NULL)	\
+	X(jd_history, anchor, "anchor", PROTO_T_STRING, 0, 1, PROTO_MAX_CONSUMER, NULL)
+#define PROTO_JHOOKD_COMMANDS(X)					\
+	X(jd_status,	"status",	PROTO_RO, PROTO_FIELDS_none)	\
+	X(jd_processes,	"processes",	PROTO_RO, PROTO_FIELDS_none)	\
+	X(jd_suspects,	"suspects",	PROTO_RO, PROTO_FIELDS_none)	\
+	X(jd_history,	"history",	PROTO_RO, PROTO_FIELDS_jd_history)
+
+enum proto_jhookd_cmd {
+#define PROTO_X(id, name, access, fields) PROTO_CMD_##id,
+	PROTO_JHOOKD_COMMANDS(PROTO_X)
+#undef PROTO_X
+	PROTO_JHOOKD_CMD_COUNT
+};
+
 /* PROTO_F_<cmd>_<field>: a field's index among its command's fields. */
 #define PROTO_FIELD_ID(cmd, id, name, type, req, min, max, names) PROTO_F_##cmd##_##id,
 #define PROTO_X(id, name, access, fields)				\
 	enum { fields(PROTO_FIELD_ID) PROTO_F_##id##_COUNT };
 PROTO_COMMANDS(PROTO_X)
+PROTO_JHOOKD_COMMANDS(PROTO_X)
 #undef PROTO_X
 #undef PROTO_FIELD_ID
 
@@ -152,6 +184,18 @@ struct proto_command {
 };
 
 extern const struct proto_command proto_commands[PROTO_CMD_COUNT];
+
+/* A protocol: who serves it, its version and its command table. */
+struct proto_table {
+	const char			*server;	/* "agent", "jhookd": for messages */
+	const char			*version_key;	/* the server's version in a version_mismatch error */
+	int				 version;
+	const struct proto_command	*commands;
+	int				 ncommands;
+};
+
+extern const struct proto_table proto_agent;	/* proto_commands, PROTO_VERSION */
+extern const struct proto_table proto_jhookd;	/* PROTO_JHOOKD_COMMANDS */
 
 /* leak "sort" and the methods of set-method, as spelled on the wire. */
 enum proto_sort {
@@ -177,6 +221,7 @@ extern const char *const proto_method_names[];
 	_Static_assert(PROTO_F_##id##_COUNT <= PROTO_MAX_FIELDS,	\
 	    "command " name " has more than PROTO_MAX_FIELDS fields");
 PROTO_COMMANDS(PROTO_X)
+PROTO_JHOOKD_COMMANDS(PROTO_X)
 #undef PROTO_X
 struct proto_value {
 	int		 present;
@@ -185,7 +230,7 @@ struct proto_value {
 };
 
 struct proto_request {
-	enum proto_cmd		 cmd;
+	int			 cmd;		/* enum proto_cmd, or proto_jhookd_cmd */
 	char			 consumer[PROTO_MAX_CONSUMER + 1];
 	struct proto_value	 v[PROTO_MAX_FIELDS];	/* indexed by PROTO_F_<cmd>_<field> */
 };
@@ -193,18 +238,28 @@ struct proto_request {
 /* The wire name of an error code. */
 const char	*proto_error_name(enum proto_error e);
 
+/* 1 when name is an acceptable consumer name (PROTO_MAX_CONSUMER bytes of [A-Za-z0-9._:-]). */
+int		 proto_consumer_ok(const char *name);
+
 /*
- * Checks and parses one frame (without its newline).  On failure returns
- * the error and writes a one-line human message to cause.  Allocates
- * (json-c): the agent calls it inside guard_enter().
+ * Checks and parses one frame (without its newline) of an agent's
+ * protocol.  On failure returns the error and writes a one-line human
+ * message to cause.  Allocates (json-c): the agent calls it inside
+ * guard_enter().
  */
 enum proto_error proto_parse_request(const char *frame, size_t len,
 		    struct proto_request *req, char *cause, size_t causelen);
+/* The same for any protocol: jhookd parses its requests with proto_jhookd. */
+enum proto_error proto_parse(const struct proto_table *t, const char *frame,
+		    size_t len, struct proto_request *req, char *cause, size_t causelen);
 
 /* The index of a command's field by name, -1 when it has none. */
 int		 proto_field_index(enum proto_cmd cmd, const char *name);
 /* The command id for a wire name, -1 when unknown. */
 int		 proto_command_find(const char *name);
+/* The same in any protocol's table. */
+int		 proto_table_field(const struct proto_table *t, int cmd, const char *name);
+int		 proto_table_find(const struct proto_table *t, const char *name);
 
 /*
  * The socket directory, in this order: $JHOOK_SOCKET_DIR, then
