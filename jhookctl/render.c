@@ -13,14 +13,11 @@
 
 #include "jhookctl.h"
 
+/* A string member, NULL when missing, null or not a string. */
 static const char *
 jstr(json_object *o, const char *key)
 {
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
-		return NULL;
-	return json_object_get_string(v);
+	return pj_str_or(o, key, NULL);
 }
 
 /* For printing: never NULL. */
@@ -32,14 +29,13 @@ js(json_object *o, const char *key)
 	return s != NULL ? s : "?";
 }
 
+/* An integer member, 0 when missing or not an integer. */
 static long long
 jnum(json_object *o, const char *key)
 {
-	json_object *v;
+	int64_t v;
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v))
-		return 0;
-	return json_object_get_int64(v);
+	return pj_int(o, key, &v) == 0 ? (long long)v : 0;
 }
 
 static json_object *
@@ -47,10 +43,7 @@ jarr(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
+	return pj_arr(o, key, &v) == 0 ? v : NULL;
 }
 
 static const char *

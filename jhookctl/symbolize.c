@@ -225,52 +225,57 @@ symz_inline(Dwfl_Module *mod, Dwarf_Addr pc, json_object *frame, const char **fi
 		json_object_put(chain);
 }
 
+/* A frame's hex field ("0x..."), 0 when missing or malformed. */
 static uint64_t
 jhex(json_object *frame, const char *key)
 {
-	json_object *v;
+	uint64_t v;
 
-	if (!json_object_object_get_ex(frame, key, &v))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		return (uint64_t)json_object_get_int64(v);
-	return strtoull(json_object_get_string(v), NULL, 0);
+	return pj_hex(frame, key, &v) == 0 ? v : 0;
+}
+
+/* Demangles the frame's own "function" in place, when it has one. */
+static void
+symz_own_name(json_object *frame)
+{
+	const char *name;
+	char *d;
+
+	if (pj_str(frame, "function", &name) != 0)
+		return;
+	d = symz_demangle(name);
+	jset_str(frame, "function", d);
+	free(d);
 }
 
 /* Adds function, function_offset, file, line, inlined, debug_info to a frame. */
 static void
 symz_frame(json_object *frame, json_object *build_ids)
 {
-	json_object *v, *bid = NULL;
 	struct symz_mod *m;
 	uint64_t addr = jhex(frame, "addr"), offset = jhex(frame, "offset"), pc;
 	GElf_Off off;
 	GElf_Sym sym;
-	const char *name, *file;
+	const char *name, *file, *module;
 	char *d;
 	Dwfl_Line *l;
 	int line = 0;
 
-	if (!json_object_object_get_ex(frame, "module", &v) ||
-	    *json_object_get_string(v) == '\0') {
+	if (!json_object_is_type(frame, json_type_object))
+		return;		/* not a frame: nothing to add to */
+	if (pj_str(frame, "module", &module) != 0 || *module == '\0') {
 		json_object_object_add(frame, "debug_info", json_object_new_boolean(0));
 		jset_str(frame, "note", "no module covers this address");
 		return;
 	}
-	if (build_ids != NULL)
-		json_object_object_get_ex(build_ids, json_object_get_string(v), &bid);
-	m = symz_get(json_object_get_string(v), bid ? json_object_get_string(bid) : NULL);
-	if (m->mod == NULL) {
+	m = symz_get(module, pj_str_or(build_ids, module, NULL));
+	pc = m->exec ? addr : offset;
+	if (m->mod == NULL || pc == 0) {
 		json_object_object_add(frame, "debug_info", json_object_new_boolean(0));
-		jset_str(frame, "note", m->note);
-		if (json_object_object_get_ex(frame, "function", &v)) {
-			d = symz_demangle(json_object_get_string(v));
-			jset_str(frame, "function", d);
-			free(d);
-		}
+		jset_str(frame, "note", m->mod == NULL ? m->note : "no address");
+		symz_own_name(frame);
 		return;
 	}
-	pc = m->exec ? addr : offset;
 	/* A return address: the call is the instruction before it. */
 	if ((name = dwfl_module_addrinfo(m->mod, pc - 1, &off, &sym, NULL, NULL,
 	    NULL)) != NULL) {
@@ -278,10 +283,8 @@ symz_frame(json_object *frame, json_object *build_ids)
 		jset_str(frame, "function", d);
 		free(d);
 		jset_hex(frame, "function_offset", off + 1);
-	} else if (json_object_object_get_ex(frame, "function", &v)) {
-		d = symz_demangle(json_object_get_string(v));
-		jset_str(frame, "function", d);
-		free(d);
+	} else {
+		symz_own_name(frame);
 	}
 	if ((l = dwfl_module_getsrc(m->mod, pc - 1)) == NULL ||
 	    (file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL)) == NULL) {
@@ -298,32 +301,30 @@ symz_frame(json_object *frame, json_object *build_ids)
 static void
 symz_frames(json_object *owner, const char *key, json_object *build_ids)
 {
-	json_object *frames;
+	json_object *frames, *f;
 	size_t i;
 
-	if (!json_object_object_get_ex(owner, key, &frames) ||
-	    !json_object_is_type(frames, json_type_array))
+	if (pj_arr(owner, key, &frames) != 0)
 		return;
 	for (i = 0; i < json_object_array_length(frames); i++)
-		symz_frame(json_object_array_get_idx(frames, i), build_ids);
+		if ((f = pj_obj_at(frames, i)) != NULL)
+			symz_frame(f, build_ids);
 }
 
 /* path -> build_id from the document's module table, when it has one. */
 static json_object *
 symz_build_ids(json_object *doc)
 {
-	json_object *mods, *m, *p, *b, *map = json_object_new_object();
+	json_object *mods, *m, *map = json_object_new_object();
+	const char *path, *build_id;
 	size_t i;
 
-	if (!json_object_object_get_ex(doc, "modules", &mods) ||
-	    !json_object_is_type(mods, json_type_array))
+	if (pj_arr(doc, "modules", &mods) != 0)
 		return map;
 	for (i = 0; i < json_object_array_length(mods); i++) {
-		m = json_object_array_get_idx(mods, i);
-		if (json_object_object_get_ex(m, "path", &p) &&
-		    json_object_object_get_ex(m, "build_id", &b))
-			json_object_object_add(map, json_object_get_string(p),
-			    json_object_get(b));
+		m = pj_obj_at(mods, i);
+		if (pj_str(m, "path", &path) == 0 && pj_str(m, "build_id", &build_id) == 0)
+			json_object_object_add(map, path, json_object_new_string(build_id));
 	}
 	return map;
 }
@@ -332,18 +333,18 @@ symz_build_ids(json_object *doc)
 void
 symz_document(json_object *doc)
 {
-	json_object *build_ids = symz_build_ids(doc), *list;
+	json_object *build_ids = symz_build_ids(doc), *list, *item;
 	const char *lists[] = { "anchors", "bounds" };
 	size_t i, k;
 
 	for (k = 0; k < 2; k++) {
-		if (!json_object_object_get_ex(doc, lists[k], &list) ||
-		    !json_object_is_type(list, json_type_array))
+		if (pj_arr(doc, lists[k], &list) != 0)
 			continue;
 		for (i = 0; i < json_object_array_length(list); i++) {
-			symz_frames(json_object_array_get_idx(list, i), "frames", build_ids);
-			symz_frames(json_object_array_get_idx(list, i), "free_frames",
-			    build_ids);
+			if ((item = pj_obj_at(list, i)) == NULL)
+				continue;
+			symz_frames(item, "frames", build_ids);
+			symz_frames(item, "free_frames", build_ids);
 		}
 	}
 	json_object_put(build_ids);
