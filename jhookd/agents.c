@@ -52,7 +52,6 @@ static struct {
 	struct event_base	*base;
 	struct event		*tick;
 	struct agt_req		*reqs;		/* in flight */
-	uint64_t		 polls, errors, timeouts, scans;
 } agt;
 
 /* The start time of a process (clock ticks since boot), 0 when unknown. */
@@ -119,9 +118,9 @@ agt_fail(struct agt_req *r, const char *why, int timeout)
 	struct hst_proc *p = HST_Find(r->pid, r->start);
 	double now = jd_now();
 
-	agt.errors++;
+	jd_counters.poll_errors++;
 	if (timeout)
-		agt.timeouts++;
+		jd_counters.poll_timeouts++;
 	if (p != NULL) {
 		p->errors++;
 		p->timeouts += timeout;
@@ -161,7 +160,7 @@ agt_done(struct agt_req *r)
 		return;
 	}
 	if (p != NULL && HST_Record(p, ans.result, now, cause, sizeof cause) == 0) {
-		agt.polls++;
+		jd_counters.polls++;
 		p->last_latency = now - r->sent;
 		p->error[0] = '\0';
 		HST_SetState(p, HST_LIVE, now, NULL);
@@ -363,7 +362,7 @@ agt_tick(evutil_socket_t fd, short what, void *arg)
 {
 	double now = jd_now();
 
-	agt.scans++;
+	jd_counters.scans++;
 	agt_reap(now);
 	agt_scan(now);
 	STO_Commit();
@@ -403,13 +402,4 @@ AGT_Finalise(void)
 	if (agt.tick != NULL)
 		event_free(agt.tick);
 	agt.tick = NULL;
-}
-
-void
-AGT_Stats(json_object *into)
-{
-	json_object_object_add(into, "polls", json_object_new_int64((int64_t)agt.polls));
-	json_object_object_add(into, "poll_errors", json_object_new_int64((int64_t)agt.errors));
-	json_object_object_add(into, "poll_timeouts", json_object_new_int64((int64_t)agt.timeouts));
-	json_object_object_add(into, "scans", json_object_new_int64((int64_t)agt.scans));
 }

@@ -37,12 +37,6 @@ static struct {
 	uint64_t		 requests, refused;
 } cam;
 
-const char *
-CAM_Path(void)
-{
-	return cam.path;
-}
-
 /* Writes a whole answer line. */
 static void
 cam_send(struct bufferevent *bev, const char *line)
@@ -245,6 +239,7 @@ CAM_Initialise(struct event_base *base)
 		LOG_Error("%s: cannot listen: %s", cam.path, strerror(errno));
 		return -1;
 	}
+	snprintf(jd_counters.control, sizeof jd_counters.control, "%s", cam.path);
 	LOG_Info("control socket %s", cam.path);
 	return 0;
 }

@@ -92,7 +92,6 @@ int	 AGT_Initialise(struct event_base *base);
 void	 AGT_Finalise(void);
 /* After a reload: new interval, watch list, timeout. */
 void	 AGT_Reconfigure(void);
-void	 AGT_Stats(json_object *into);
 
 /* ---------------------------------------------------------------- report.c */
 json_object *RPT_Status(void);
@@ -104,7 +103,6 @@ json_object *RPT_History(long pid, const char *anchor, char *cause, size_t len);
 /* ---------------------------------------------------------------- cmdmon.c */
 int	 CAM_Initialise(struct event_base *base);
 void	 CAM_Finalise(void);
-const char *CAM_Path(void);
 
 /* ------------------------------------------------------------------ http.c */
 int	 WEB_Initialise(struct event_base *base);
@@ -112,8 +110,20 @@ void	 WEB_Finalise(void);
 /* Rebinds when "listen" changed; 0 or -1. */
 int	 WEB_Reconfigure(void);
 
-/* ------------------------------------------------------------------ main.c */
+/* -------------------------------------------------------------- counters.c */
+/* What the parts count of themselves, for status: written by them only. */
+struct jd_counters {
+	double		 started;	/* wall clock */
+	uint64_t	 polls;		/* agents.c: answers recorded */
+	uint64_t	 poll_errors;
+	uint64_t	 poll_timeouts;
+	uint64_t	 scans;		/* agents.c: socket directory scans */
+	char		 control[108];	/* cmdmon.c: the control socket's path */
+};
+extern struct jd_counters jd_counters;
+
 double	 jd_now(void);		/* wall clock, seconds */
+void	 jd_start(void);	/* main.c, once */
 double	 jd_started(void);	/* when this jhookd started */
 
 #endif /* JHOOKD_H */

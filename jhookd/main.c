@@ -15,23 +15,6 @@
 #include "jhookd.h"
 #include "history.h"
 
-static double jd_start_time;
-
-double
-jd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double
-jd_started(void)
-{
-	return jd_start_time;
-}
-
 static void
 jd_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -61,7 +44,7 @@ main(int argc, char **argv)
 	if (CNF_Initialise(argc, argv) != 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	jd_start_time = jd_now();
+	jd_start();
 	if (!CNF_Get()->foreground) {
 		/* Stays in its directory until the state directory is resolved. */
 		if (daemon(1, 0) != 0) {

@@ -54,7 +54,7 @@ RPT_Status(void)
 	rpt_add(o, "started", rpt_d(jd_started()));
 	rpt_add(o, "uptime", rpt_d(jd_now() - jd_started()));
 	rpt_add(o, "config", rpt_s(CNF_File()));
-	rpt_add(o, "control", rpt_s(CAM_Path()));
+	rpt_add(o, "control", rpt_s(jd_counters.control));
 	rpt_add(o, "listen", rpt_s(c->listen));
 	rpt_add(o, "state_dir", rpt_s(c->state_dir));
 	rpt_add(o, "interval", rpt_d(c->interval));
@@ -68,7 +68,10 @@ RPT_Status(void)
 	rpt_add(st, "ended", rpt_i(counts[HST_ENDED]));
 	rpt_add(o, "processes", st);
 	rpt_add(o, "suspects", rpt_i(suspects));
-	AGT_Stats(o);
+	rpt_add(o, "polls", rpt_i((int64_t)jd_counters.polls));
+	rpt_add(o, "poll_errors", rpt_i((int64_t)jd_counters.poll_errors));
+	rpt_add(o, "poll_timeouts", rpt_i((int64_t)jd_counters.poll_timeouts));
+	rpt_add(o, "scans", rpt_i((int64_t)jd_counters.scans));
 	STO_Stats(o);
 	HST_Stats(o);
 	return o;
