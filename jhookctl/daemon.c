@@ -199,14 +199,11 @@ dmn_path(const struct ctl_opts *o, char *path, size_t len)
 		fprintf(stderr, "%s daemon: %s\n", ctl_progname, cause);
 		return EXIT_CONNECT;
 	}
-	if (strlen(dir) + sizeof PROTO_JHOOKD_SOCKET + 1 > len) {
+	if (proto_socket_file(dir, PROTO_JHOOKD_SOCKET, path, len) != 0) {
 		fprintf(stderr, "%s daemon: the socket directory %s is too long\n",
 		    ctl_progname, dir);
 		return EXIT_CONNECT;
 	}
-	memcpy(path, dir, strlen(dir));
-	path[strlen(dir)] = '/';
-	memcpy(path + strlen(dir) + 1, PROTO_JHOOKD_SOCKET, sizeof PROTO_JHOOKD_SOCKET);
 	return 0;
 }
 

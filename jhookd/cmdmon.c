@@ -202,10 +202,7 @@ cam_path(void)
 		LOG_Error("control socket directory: %s", cause);
 		return -1;
 	}
-	if (strlen(dir) + sizeof PROTO_JHOOKD_SOCKET + 1 > sizeof cam.path)
-		return -1;
-	snprintf(cam.path, sizeof cam.path, "%s/%s", dir, PROTO_JHOOKD_SOCKET);
-	return 0;
+	return proto_socket_file(dir, PROTO_JHOOKD_SOCKET, cam.path, sizeof cam.path);
 }
 
 int

@@ -425,6 +425,20 @@ proto_socket_path(const char *dir, long pid, char *path, size_t len)
 	return 0;
 }
 
+int
+proto_socket_file(const char *dir, const char *name, char *path, size_t len)
+{
+	struct sockaddr_un	sun;
+	size_t			dl = strlen(dir), nl = strlen(name);
+
+	if (dl + 1 + nl + 1 > len || dl + 1 + nl + 1 > sizeof sun.sun_path)
+		return -1;
+	memcpy(path, dir, dl);
+	path[dl] = '/';
+	memcpy(path + dl + 1, name, nl + 1);
+	return 0;
+}
+
 long
 proto_socket_pid(const char *name)
 {

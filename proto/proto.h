@@ -274,6 +274,8 @@ int		 proto_socket_dir(char *dir, size_t len, char *cause, size_t causelen);
  */
 int		 proto_check_dir(const char *dir, uid_t uid, int create,
 		    char *cause, size_t causelen);
+/* dir/name; -1 when it does not fit len or a sockaddr_un. */
+int		 proto_socket_file(const char *dir, const char *name, char *path, size_t len);
 /* dir/<pid>.sock; -1 when it does not fit a sockaddr_un. */
 int		 proto_socket_path(const char *dir, long pid, char *path, size_t len);
 /* The pid a socket file name stands for, -1 when the name is not <pid>.sock. */
