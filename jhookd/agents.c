@@ -34,10 +34,18 @@
 
 /* The largest answer jhookd reads from one agent. */
 #define AGT_MAX_ANSWER	(256L * 1024 * 1024)
+/* Read from one agent per wakeup, so one big answer never holds the loop. */
+#define AGT_READ_SLICE	(1024 * 1024)
+/* Sockets refused once, remembered so each is logged once. */
+#define AGT_REFUSED	64
 
 struct agt_req {
 	long			 pid;
 	unsigned long long	 start;
+	uid_t			 owner;		/* the socket directory's owner */
+	ino_t			 ino;		/* the socket file's */
+	int			 verified;	/* SO_PEERCRED checked */
+	size_t			 scanned;	/* bytes of in searched for the newline */
 	int			 fd;
 	char			*out;		/* the request line */
 	size_t			 outlen, outoff;
@@ -48,10 +56,19 @@ struct agt_req {
 	struct agt_req		*next;
 };
 
+/* A socket whose server is not who its name and directory say. */
+struct agt_refused {
+	long			 pid;
+	unsigned long long	 start;
+	ino_t			 ino;
+};
+
 static struct {
 	struct event_base	*base;
 	struct event		*tick;
 	struct agt_req		*reqs;		/* in flight */
+	struct agt_refused	 refused[AGT_REFUSED];
+	unsigned		 nrefused;	/* ever; the ring keeps the last AGT_REFUSED */
 } agt;
 
 /* The start time of a process (clock ticks since boot), 0 when unknown. */
@@ -173,10 +190,12 @@ static void
 agt_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct agt_req *r = arg;
-	size_t len;
+	struct evbuffer_ptr at;
+	size_t len, got = 0;
 	int n;
 
-	for (;;) {
+	/* A slice at a time, and the newline looked for only in what is new. */
+	while (got < AGT_READ_SLICE) {
 		n = evbuffer_read(r->in, fd, 65536);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -184,8 +203,17 @@ agt_readable(evutil_socket_t fd, short what, void *arg)
 			agt_fail(r, strerror(errno), 0);
 			return;
 		}
+		got += (size_t)(n > 0 ? n : 0);
 		len = evbuffer_get_length(r->in);
-		if (n == 0 || (len > 0 && evbuffer_search(r->in, "\n", 1, NULL).pos >= 0)) {
+		if (n > 0) {
+			evbuffer_ptr_set(r->in, &at, r->scanned, EVBUFFER_PTR_SET);
+			if (evbuffer_search(r->in, "\n", 1, &at).pos >= 0) {
+				agt_done(r);
+				return;
+			}
+			r->scanned = len;
+		}
+		if (n == 0) {
 			if (len == 0)
 				agt_fail(r, "the agent closed the connection without answering", 0);
 			else
@@ -199,12 +227,77 @@ agt_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * 0 when the socket's server is the process its name says, run by the
+ * directory's owner or root: a socket planted by another user, or named
+ * after a process that is not its server, is refused.
+ */
+static int
+agt_peer_ok(int fd, long pid, uid_t owner, char *why, size_t len)
+{
+	struct ucred cred;
+	socklen_t l = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) != 0) {
+		snprintf(why, len, "SO_PEERCRED: %s", strerror(errno));
+		return -1;
+	}
+	if ((long)cred.pid != pid) {
+		snprintf(why, len, "its server is pid %ld, not %ld", (long)cred.pid, pid);
+		return -1;
+	}
+	if (cred.uid != owner && cred.uid != 0) {
+		snprintf(why, len, "its server runs as uid %lu, not as the directory's "
+		    "owner %lu", (unsigned long)cred.uid, (unsigned long)owner);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+agt_is_refused(long pid, unsigned long long start, ino_t ino)
+{
+	unsigned i, n = agt.nrefused < AGT_REFUSED ? agt.nrefused : AGT_REFUSED;
+
+	for (i = 0; i < n; i++)
+		if (agt.refused[i].pid == pid && agt.refused[i].start == start &&
+		    agt.refused[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+/* Drops a socket that is not what it claims: logged once, never recorded. */
+static void
+agt_refuse(struct agt_req *r, const char *why)
+{
+	struct agt_refused *f = &agt.refused[agt.nrefused++ % AGT_REFUSED];
+
+	f->pid = r->pid;
+	f->start = r->start;
+	f->ino = r->ino;
+	LOG_Warn("socket of pid %ld refused: %s", r->pid, why);
+	agt_free(r);
+}
+
 static void
 agt_writable(evutil_socket_t fd, short what, void *arg)
 {
 	struct agt_req *r = arg;
+	char why[160];
 	ssize_t n;
 
+	if (!r->verified) {
+		if (agt_peer_ok(fd, r->pid, r->owner, why, sizeof why) != 0) {
+			agt_refuse(r, why);
+			return;
+		}
+		r->verified = 1;
+		/* Only a verified agent becomes a process jhookd records. */
+		if (HST_Seen(r->pid, r->start, jd_now()) == NULL) {
+			agt_free(r);
+			return;
+		}
+	}
 	n = send(fd, r->out + r->outoff, r->outlen - r->outoff, MSG_NOSIGNAL);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -255,7 +348,7 @@ agt_request(void)
 
 /* Starts one poll of the agent at path; failures are recorded at once. */
 static void
-agt_poll(const char *path, long pid, unsigned long long start)
+agt_poll(const char *path, long pid, unsigned long long start, uid_t owner, ino_t ino)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct agt_req *r = calloc(1, sizeof *r);
@@ -265,6 +358,8 @@ agt_poll(const char *path, long pid, unsigned long long start)
 		return;
 	r->pid = pid;
 	r->start = start;
+	r->owner = owner;
+	r->ino = ino;
 	r->next = agt.reqs;
 	agt.reqs = r;
 	r->sent = jd_now();
@@ -291,31 +386,55 @@ agt_poll(const char *path, long pid, unsigned long long start)
 	evtimer_add(r->timer, &tv);
 }
 
+/*
+ * Whether a socket directory may be trusted, as the agent checks its own:
+ * a real directory (not a symlink), no group or other permission, owned by
+ * jhookd's own uid unless jhookd runs as root.  Its owner in *owner.
+ */
+static int
+agt_dir_ok(const char *dir, uid_t *owner)
+{
+	char cause[256];
+	struct stat st;
+
+	if (lstat(dir, &st) != 0)
+		return 0;
+	if (geteuid() != 0 && st.st_uid != geteuid())
+		return 0;
+	if (proto_check_dir(dir, st.st_uid, 0, cause, sizeof cause) != 0) {
+		LOG_Debug("socket directory skipped: %s", cause);
+		return 0;
+	}
+	*owner = st.st_uid;
+	return 1;
+}
+
 /* Polls every agent socket in one directory. */
 static void
 agt_scan_dir(const char *dir, double now)
 {
 	char path[sizeof ((struct sockaddr_un *)0)->sun_path];
 	unsigned long long start;
-	struct hst_proc *p;
 	struct dirent *de;
 	struct stat st;
+	uid_t owner;
 	DIR *d;
 	long pid;
 
-	if ((d = opendir(dir)) == NULL)
+	if (!agt_dir_ok(dir, &owner) || (d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if ((pid = proto_socket_pid(de->d_name)) <= 0)
 			continue;
+		/* Only the directory's owner can have made its sockets. */
 		if (proto_socket_path(dir, pid, path, sizeof path) != 0 ||
-		    lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		    lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != owner)
 			continue;
 		if ((start = agt_start_time(pid)) == 0)
 			continue;	/* a stale socket: its process is gone */
-		if ((p = HST_Seen(pid, start, now)) == NULL || agt_find(pid, start) != NULL)
-			continue;	/* the last poll is still running */
-		agt_poll(path, pid, start);
+		if (agt_find(pid, start) != NULL || agt_is_refused(pid, start, st.st_ino))
+			continue;	/* the last poll is still running, or a fake */
+		agt_poll(path, pid, start, owner, st.st_ino);
 	}
 	closedir(d);
 }
