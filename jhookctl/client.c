@@ -46,6 +46,25 @@ cl_is_socket(const char *path)
 }
 
 /*
+ * 1 when dir holds pid's socket; -1 (after a message) when it does but the
+ * directory is not one the agent would use: not a real directory, not
+ * owned by owner, or open to others, so anyone could have put it there.
+ */
+static int
+cl_found(const char *dir, long pid, uid_t owner, char *path, size_t len)
+{
+	char cause[256];
+
+	if (proto_socket_path(dir, pid, path, len) != 0 || !cl_is_socket(path))
+		return 0;
+	if (proto_check_dir(dir, owner, 0, cause, sizeof cause) != 0) {
+		fprintf(stderr, "%s: refusing %s: %s\n", ctl_progname, path, cause);
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * The socket of --pid: this user's directory first, then (for root) the
  * target user's default directories.  0, or EXIT_CONNECT after a message.
  */
@@ -54,22 +73,23 @@ cl_resolve(const struct ctl_opts *o, char *path, size_t len)
 {
 	char dir[256], cause[256], alt[256];
 	long uid;
+	int found = 0;
 
 	if (o->socket != NULL) {
 		snprintf(path, len, "%s", o->socket);
 		return 0;
 	}
 	if (proto_socket_dir(dir, sizeof dir, cause, sizeof cause) == 0 &&
-	    proto_socket_path(dir, o->pid, path, len) == 0 && cl_is_socket(path))
-		return 0;
+	    (found = cl_found(dir, o->pid, geteuid(), path, len)) != 0)
+		return found > 0 ? 0 : EXIT_CONNECT;
 	uid = cl_pid_uid(o->pid);
 	if (geteuid() == 0 && uid > 0 && getenv("JHOOK_SOCKET_DIR") == NULL) {
 		snprintf(alt, sizeof alt, "/run/user/%ld/jhook", uid);
-		if (proto_socket_path(alt, o->pid, path, len) == 0 && cl_is_socket(path))
-			return 0;
+		if ((found = cl_found(alt, o->pid, (uid_t)uid, path, len)) != 0)
+			return found > 0 ? 0 : EXIT_CONNECT;
 		snprintf(alt, sizeof alt, "/tmp/jhook-%ld", uid);
-		if (proto_socket_path(alt, o->pid, path, len) == 0 && cl_is_socket(path))
-			return 0;
+		if ((found = cl_found(alt, o->pid, (uid_t)uid, path, len)) != 0)
+			return found > 0 ? 0 : EXIT_CONNECT;
 	}
 	if (uid < 0)
 		fprintf(stderr, "%s: no process %ld\n", ctl_progname, o->pid);
@@ -192,6 +212,33 @@ fail:
 }
 
 /*
+ * The server must be the process --pid named (when the socket was found
+ * from it), run by this user or root: a socket is only a name.
+ */
+static int
+cl_peer_ok(int fd, long pid, char *cause, size_t causelen)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		snprintf(cause, causelen, "SO_PEERCRED: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0 && (long)cred.pid != pid) {
+		snprintf(cause, causelen, "the socket of pid %ld is served by pid %ld: "
+		    "refusing it", pid, (long)cred.pid);
+		return -1;
+	}
+	if (cred.uid != geteuid() && cred.uid != 0 && geteuid() != 0) {
+		snprintf(cause, causelen, "the socket's server runs as uid %lu: refusing it",
+		    (unsigned long)cred.uid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * One request to the socket at path, a server of protocol t.  0 with
  * *result; EXIT_TARGET with *error (the server's error object); EXIT_CONNECT
  * with cause (no answer, or not one of the protocol's answers).
@@ -209,6 +256,12 @@ cl_call_table(const struct proto_table *t, const char *path, const struct ctl_op
 	*result = *error = NULL;
 	if ((fd = cl_connect(path)) < 0) {
 		snprintf(cause, causelen, "cannot connect to %s: %s", path, strerror(errno));
+		return EXIT_CONNECT;
+	}
+	/* An agent's socket found from --pid must be served by that pid. */
+	if (cl_peer_ok(fd, t == &proto_agent && o->socket == NULL ? o->pid : 0,
+	    cause, causelen) != 0) {
+		close(fd);
 		return EXIT_CONNECT;
 	}
 	line = proto_request_line(t, cmd, o->consumer, fields);
