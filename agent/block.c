@@ -123,8 +123,6 @@ blk_insert(uintptr_t ptr, uint32_t anchor, uint32_t flags, struct blk_entry *old
 	size_t			 i;
 	int			 dup = 0;
 
-	if (!__atomic_load_n(&blk_nonempty, __ATOMIC_RELAXED))
-		__atomic_store_n(&blk_nonempty, 1, __ATOMIC_RELAXED);
 	lock_acquire(&s->lock);
 	if ((s->used + 1) * BLK_LOAD_DEN > s->cap * BLK_LOAD_NUM &&
 	    blk_resize(s, s->cap ? BLK_GROWTH(s->cap) : BLK_MIN_CAP) != 0) {
@@ -140,6 +138,14 @@ blk_insert(uintptr_t ptr, uint32_t anchor, uint32_t flags, struct blk_entry *old
 		s->used++;
 	}
 	s->vals[i] = blk_pack(anchor, flags);
+	/*
+	 * Set after the entry, under the shard's lock: blk_clear drops the flag
+	 * before it empties the shards, so an entry that survives a clear it
+	 * raced with always has the flag set, and its free is never taken for
+	 * an untraced one (which left a stale entry for a reused address).
+	 */
+	if (!__atomic_load_n(&blk_nonempty, __ATOMIC_RELAXED))
+		__atomic_store_n(&blk_nonempty, 1, __ATOMIC_RELEASE);
 	lock_release(&s->lock);
 	return dup;
 }
@@ -237,6 +243,8 @@ blk_clear(void)
 	struct blk_shard	*s;
 	unsigned		 k;
 
+	/* First: an insert racing with this clear sets it again (blk_insert). */
+	__atomic_store_n(&blk_nonempty, 0, __ATOMIC_SEQ_CST);
 	for (k = 0; k < BLK_SHARDS; k++) {
 		s = &blk_shards[k];
 		lock_acquire(&s->lock);
@@ -249,7 +257,6 @@ blk_clear(void)
 		s->used = 0;
 		lock_release(&s->lock);
 	}
-	__atomic_store_n(&blk_nonempty, 0, __ATOMIC_RELAXED);
 }
 
 size_t
