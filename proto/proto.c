@@ -322,6 +322,8 @@ proto_parse_request(const char *frame, size_t len, struct proto_request *req,
 		e = proto_take_header(root, req, cause, causelen);
 	if (e == PROTO_OK)
 		e = proto_take_fields(root, req, cause, causelen);
+	if (e == PROTO_OK)
+		e = proto_check_rules(req, cause, causelen);
 	json_object_put(root);
 	return e;
 }
