@@ -56,9 +56,10 @@ ctl_main_usage(FILE *f)
 		fprintf(f, "  %s %s\n", ctl_progname, usage);
 	}
 	fprintf(f, "\n'%s COMMAND --help' describes a command.  Exit status: 0 ok,\n"
-	    "1 the target answered an error, 2 usage, 3 no such agent or cannot\n"
-	    "connect.  Sockets are in $JHOOK_SOCKET_DIR, else $XDG_RUNTIME_DIR/jhook,\n"
-	    "else /run/jhook (root), else /tmp/jhook-UID.  Protocol version %d.\n",
+	    "1 the target answered (or would answer) an error, 2 usage, 3 no such\n"
+	    "agent or cannot connect.  Sockets are in $JHOOK_SOCKET_DIR, else\n"
+	    "$XDG_RUNTIME_DIR/jhook, else /run/jhook (root), else /tmp/jhook-UID.\n"
+	    "Protocol version %d.\n",
 	    ctl_progname, PROTO_VERSION);
 }
 
