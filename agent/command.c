@@ -4,8 +4,10 @@
  * Handlers are a table indexed by the protocol's command ids, so adding a
  * command to proto/proto.h without its handler fails to build.  Each reads
  * its request fields by their generated names (PROTO_F_<cmd>_<field>),
- * changes the agent only through settings.h, and writes documents only
- * through snapshot.h: a live answer is the exit report's document.
+ * relies on proto/rules.c for the rules between them (a request that
+ * reaches a handler keeps them), changes the agent only through
+ * settings.h, and writes documents only through snapshot.h: a live answer
+ * is the exit report's document.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -183,11 +185,10 @@ cmd_set_limit(struct cmd_req *q)
 	int64_t	min = q->r.v[PROTO_F_set_limit_min].i;
 	int64_t	max = q->r.v[PROTO_F_set_limit_max].i;
 
+	/* proto/rules.c has checked min <= max: a refusal is the agent's fault. */
 	if (stg_limit((size_t)min, (size_t)max) != 0) {
-		fmt_snprintf(q->cause, q->causelen,
-		    "\"min\" (%lld) is above \"max\" (%lld)", (long long)min,
-		    (long long)max);
-		return (PROTO_E_OUT_OF_RANGE);
+		fmt_snprintf(q->cause, q->causelen, "the agent refused the limits");
+		return (PROTO_E_INTERNAL);
 	}
 	cmd_begin(q);
 	fmt_printf(q->o, "{\"min_size\":%zu,\"max_size\":%zu}", CFG_GET(min_size),
@@ -201,10 +202,6 @@ cmd_set_flag(struct cmd_req *q)
 	const struct proto_value	*dup = &q->r.v[PROTO_F_set_flag_dup];
 	const struct proto_value	*bound = &q->r.v[PROTO_F_set_flag_bound];
 
-	if (!dup->present && !bound->present) {
-		fmt_snprintf(q->cause, q->causelen, "give \"dup\", \"bound\" or both");
-		return (PROTO_E_MISSING_FIELD);
-	}
 	stg_flags(dup->present ? (int)dup->i : CFG_GET(dup_check),
 	    bound->present ? (int)bound->i : CFG_GET(bound_check));
 	cmd_begin(q);
@@ -219,14 +216,7 @@ cmd_set_check(struct cmd_req *q)
 	const struct proto_value	*every = &q->r.v[PROTO_F_set_check_every];
 	const struct proto_value	*off = &q->r.v[PROTO_F_set_check_off];
 
-	if (!every->present && !off->present) {
-		fmt_snprintf(q->cause, q->causelen, "give \"every\" (seconds) or \"off\"");
-		return (PROTO_E_MISSING_FIELD);
-	}
-	if (every->present && off->present && off->i) {
-		fmt_snprintf(q->cause, q->causelen, "\"every\" and \"off\" exclude each other");
-		return (PROTO_E_OUT_OF_RANGE);
-	}
+	/* proto/rules.c: at least one of the two, and "every" only without "off". */
 	if (off->present && off->i)
 		stg_check(0, 0);
 	else

@@ -23,23 +23,6 @@
 
 #define STALE_GRACE	2	/* seconds a fresh socket may take to listen */
 
-static const struct option common_only[] = {
-	CTL_COMMON_OPTIONS,
-	{ NULL, 0, NULL, 0 }
-};
-
-/* Parses a command that takes only the common options. */
-static void
-parse_common_only(const char *cmd, int argc, char **argv, struct ctl_opts *o)
-{
-	int ch;
-
-	ctl_opts_init(o);
-	while ((ch = getopt_long(argc, argv, "h", common_only, NULL)) != -1)
-		ctl_common_opt(cmd, ch, optarg, o);
-	ctl_need_target(cmd, o, argc, argv, optind);
-}
-
 static int
 jint(json_object *o, const char *key, long long *out)
 {
@@ -140,17 +123,15 @@ print_status(json_object *r)
 	    jget_int(r, "errors"), jget_int(r, "refused_peers"), jget_int(r, "busy"));
 }
 
-int
-cmd_status(int argc, char **argv)
+static int
+cmd_status(struct ctl_args *a)
 {
-	struct ctl_opts o;
 	json_object *r;
 	int rc;
 
-	parse_common_only("status", argc, argv, &o);
-	if ((rc = cl_call(&o, "status", NULL, &r)) != 0)
+	if ((rc = cl_call(&a->o, "status", NULL, &r)) != 0)
 		return rc;
-	if (o.json)
+	if (a->o.json)
 		cl_print_json(r);
 	else
 		print_status(r);
@@ -158,169 +139,88 @@ cmd_status(int argc, char **argv)
 	return 0;
 }
 
-int
-cmd_start(int argc, char **argv)
+/* start, stop and the set-* commands: the options' fields, the answer. */
+static int
+cmd_set(struct ctl_args *a)
 {
-	struct ctl_opts o;
-
-	parse_common_only("start", argc, argv, &o);
-	return call_and_print("start", &o, NULL);
+	return call_and_print(a->entry->name, &a->o, args_fields(a));
 }
 
-int
-cmd_stop(int argc, char **argv)
-{
-	struct ctl_opts o;
+static const struct ctl_option cmd_none[] = { CTL_END };
 
-	parse_common_only("stop", argc, argv, &o);
-	return call_and_print("stop", &o, NULL);
-}
+const struct ctl_entry ctl_entry_status = {
+	"status", PROTO_CMD_status, CTL_F_AGENT | CTL_F_TARGET, cmd_none, NULL, 0, 0,
+	"The agent's settings, totals and control-socket counters.\n", cmd_status
+};
 
-int
-cmd_set_limit(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "min", required_argument, NULL, 'm' },
-		{ "max", required_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 }
-	};
-	json_object *f = json_object_new_object();
-	struct ctl_opts o;
-	int ch, have = 0;
+const struct ctl_entry ctl_entry_start = {
+	"start", PROTO_CMD_start, CTL_F_AGENT | CTL_F_TARGET, cmd_none, NULL, 0, 0,
+	"Start tracing allocations.\n", cmd_set
+};
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'm' || ch == 'M') {
-			json_object_object_add(f, ch == 'm' ? "min" : "max",
-			    json_object_new_int64(ctl_number("set-limit", ch == 'm' ?
-			    "--min" : "--max", optarg, 0, INT64_MAX - 1)));
-			have |= ch == 'm' ? 1 : 2;
-		} else
-			ctl_common_opt("set-limit", ch, optarg, &o);
-	}
-	ctl_need_target("set-limit", &o, argc, argv, optind);
-	if (have != 3)
-		ctl_usage_error("set-limit", "both --min and --max are required");
-	return call_and_print("set-limit", &o, f);
-}
+const struct ctl_entry ctl_entry_stop = {
+	"stop", PROTO_CMD_stop, CTL_F_AGENT | CTL_F_TARGET, cmd_none, NULL, 0, 0,
+	"Stop tracing and clear every anchor, count, total and peak (jhook_stop).\n",
+	cmd_set
+};
 
-int
-cmd_set_flag(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "dup", required_argument, NULL, 'd' },
-		{ "bound", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 }
-	};
-	json_object *f = json_object_new_object();
-	struct ctl_opts o;
-	int ch;
+static const struct ctl_option cmd_limit_options[] = {
+	CTL_FIELD("min", "BYTES", set_limit, min, "the smallest size traced"),
+	CTL_FIELD("max", "BYTES", set_limit, max, "the largest size traced"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_set_limit = {
+	"set-limit", PROTO_CMD_set_limit, CTL_F_AGENT | CTL_F_TARGET,
+	cmd_limit_options, NULL, 0, 0,
+	"Trace only blocks whose requested size is within [min, max].\n", cmd_set
+};
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'd' || ch == 'b')
-			json_object_object_add(f, ch == 'd' ? "dup" : "bound",
-			    json_object_new_boolean(ctl_onoff("set-flag", ch == 'd' ?
-			    "--dup" : "--bound", optarg)));
-		else
-			ctl_common_opt("set-flag", ch, optarg, &o);
-	}
-	ctl_need_target("set-flag", &o, argc, argv, optind);
-	if (json_object_object_length(f) == 0)
-		ctl_usage_error("set-flag", "give --dup, --bound or both");
-	return call_and_print("set-flag", &o, f);
-}
+static const struct ctl_option cmd_flag_options[] = {
+	CTL_FIELD("dup", "on|off", set_flag, dup,
+	    "check each new block against the live table"),
+	CTL_FIELD("bound", "on|off", set_flag, bound,
+	    "scan every guard on each allocation"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_set_flag = {
+	"set-flag", PROTO_CMD_set_flag, CTL_F_AGENT | CTL_F_TARGET,
+	cmd_flag_options, NULL, 0, 0,
+	"Turn the agent's checks on or off; give one or both.\n", cmd_set
+};
 
-int
-cmd_set_check(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "every", required_argument, NULL, 'e' },
-		{ "off", no_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 }
-	};
-	json_object *f = json_object_new_object();
-	struct ctl_opts o;
-	int ch;
+static const struct ctl_option cmd_check_options[] = {
+	CTL_FIELD("every", "SECONDS", set_check, every, "check every SECONDS"),
+	CTL_FIELD("off", NULL, set_check, off, "stop checking"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_set_check = {
+	"set-check", PROTO_CMD_set_check, CTL_F_AGENT | CTL_F_TARGET,
+	cmd_check_options, NULL, 0, 0,
+	"The periodic checker: the leak table (choice 0) every SECONDS to the\n"
+	"agent's log, or off.\n", cmd_set
+};
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'e')
-			json_object_object_add(f, "every", json_object_new_int64(
-			    ctl_number("set-check", "--every", optarg, 1, 86400)));
-		else if (ch == 'o')
-			json_object_object_add(f, "off", json_object_new_boolean(1));
-		else
-			ctl_common_opt("set-check", ch, optarg, &o);
-	}
-	ctl_need_target("set-check", &o, argc, argv, optind);
-	if (json_object_object_length(f) != 1)
-		ctl_usage_error("set-check", "give either --every SECONDS or --off");
-	return call_and_print("set-check", &o, f);
-}
+static const struct ctl_option cmd_method_options[] = {
+	CTL_FIELD("method", NULL, set_method, method, "how stacks are captured"),
+	CTL_FIELD("depth", "D", set_method, depth, "how many frames"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_set_method = {
+	"set-method", PROTO_CMD_set_method, CTL_F_AGENT | CTL_F_TARGET,
+	cmd_method_options, NULL, 0, 0,
+	"How stacks are captured from now on, and how deep.  Starts new\n"
+	"anchors; existing counts are kept.\n", cmd_set
+};
 
-int
-cmd_set_method(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "method", required_argument, NULL, 'm' },
-		{ "depth", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	json_object *f = json_object_new_object();
-	struct ctl_opts o;
-	int ch, i, known;
-
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'm') {
-			for (known = 0, i = 0; proto_method_names[i] != NULL; i++)
-				known |= strcmp(proto_method_names[i], optarg) == 0;
-			if (!known)
-				ctl_usage_error("set-method", "--method is addr, fp, "
-				    "unwind or backtrace, not '%s'", optarg);
-			json_object_object_add(f, "method", json_object_new_string(optarg));
-		} else if (ch == 'd')
-			json_object_object_add(f, "depth", json_object_new_int64(
-			    ctl_number("set-method", "--depth", optarg, 1, 64)));
-		else
-			ctl_common_opt("set-method", ch, optarg, &o);
-	}
-	ctl_need_target("set-method", &o, argc, argv, optind);
-	if (!json_object_object_get_ex(f, "method", NULL))
-		ctl_usage_error("set-method", "--method is required");
-	return call_and_print("set-method", &o, f);
-}
-
-int
-cmd_set_tail(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "bytes", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 }
-	};
-	json_object *f = json_object_new_object();
-	struct ctl_opts o;
-	int ch;
-
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'b')
-			json_object_object_add(f, "bytes", json_object_new_int64(
-			    ctl_number("set-tail", "--bytes", optarg, 0, 256)));
-		else
-			ctl_common_opt("set-tail", ch, optarg, &o);
-	}
-	ctl_need_target("set-tail", &o, argc, argv, optind);
-	if (json_object_object_length(f) == 0)
-		ctl_usage_error("set-tail", "--bytes is required");
-	return call_and_print("set-tail", &o, f);
-}
+static const struct ctl_option cmd_tail_options[] = {
+	CTL_FIELD("bytes", "B", set_tail, bytes, "guard bytes"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_set_tail = {
+	"set-tail", PROTO_CMD_set_tail, CTL_F_AGENT | CTL_F_TARGET,
+	cmd_tail_options, NULL, 0, 0,
+	"Guard bytes after blocks allocated from now on.\n", cmd_set
+};
 
 /* ------------------------------------------------------------------ list */
 
@@ -403,23 +303,18 @@ scan_dir(const char *dir, long **pids)
 	return n;
 }
 
-int
-cmd_list(int argc, char **argv)
+static int
+cmd_list(struct ctl_args *a)
 {
-	static const struct option opts[] = { CTL_COMMON_OPTIONS, { NULL, 0, NULL, 0 } };
 	json_object *agents = json_object_new_array(), *removed = json_object_new_array();
 	json_object *r, *err, *doc;
 	char dir[256], path[256], cause[512];
-	struct ctl_opts o;
+	struct ctl_opts o = a->o;
 	long *pids;
-	int ch, n, i;
+	int n, i;
 
-	ctl_opts_init(&o);
-	o.timeout = 3;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		ctl_common_opt("list", ch, optarg, &o);
-	if (optind < argc)
-		ctl_usage_error("list", "unexpected argument '%s'", argv[optind]);
+	/* Many agents may be asked in a row: a short default. */
+	o.timeout = args_seconds(a, "timeout", 3);
 	if (proto_socket_dir(dir, sizeof dir, cause, sizeof cause) != 0) {
 		fprintf(stderr, "%s: %s\n", ctl_progname, cause);
 		return EXIT_CONNECT;
@@ -461,25 +356,27 @@ cmd_list(int argc, char **argv)
 	return 0;
 }
 
+static const struct ctl_option cmd_list_options[] = {
+	CTL_TIMEOUT("give up on an agent after S seconds (default 3)"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_list = {
+	"list", -1, CTL_F_JSON, cmd_list_options, NULL, 0, 0,
+	"Live agents of this user: pid, state, total/peak bytes, anchors, exe.\n"
+	"Sockets left by dead processes are removed.\n", cmd_list
+};
+
 /* ------------------------------------------------------------------ send */
 
-int
-cmd_send(int argc, char **argv)
+static int
+cmd_send(struct ctl_args *a)
 {
-	static const struct option opts[] = { CTL_COMMON_OPTIONS, { NULL, 0, NULL, 0 } };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char path[256], buf[65536];
-	struct ctl_opts o;
 	ssize_t n;
-	int ch, fd, rc;
+	int fd, rc;
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		ctl_common_opt("send", ch, optarg, &o);
-	if (optind + 1 != argc)
-		ctl_usage_error("send", "one JSON request is required");
-	ctl_need_target("send", &o, argc - 1, argv, optind);
-	if ((rc = cl_resolve(&o, path, sizeof path)) != 0)
+	if ((rc = cl_resolve(&a->o, path, sizeof path)) != 0)
 		return rc;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -488,7 +385,7 @@ cmd_send(int argc, char **argv)
 		    strerror(errno));
 		return EXIT_CONNECT;
 	}
-	if (send(fd, argv[optind], strlen(argv[optind]), MSG_NOSIGNAL) < 0 ||
+	if (send(fd, a->argv[0], strlen(a->argv[0]), MSG_NOSIGNAL) < 0 ||
 	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
 		fprintf(stderr, "%s: send: %s\n", ctl_progname, strerror(errno));
 	shutdown(fd, SHUT_WR);
@@ -501,3 +398,9 @@ cmd_send(int argc, char **argv)
 	close(fd);
 	return rc;
 }
+
+const struct ctl_entry ctl_entry_send = {
+	"send", -1, CTL_F_AGENT | CTL_F_TARGET, cmd_none, "JSON", 1, 1,
+	"Send one raw request line and print the raw answer (for debugging).\n",
+	cmd_send
+};

@@ -15,7 +15,6 @@
 #include "jhookctl.h"
 #include "proto.h"
 
-enum { OPT_ANCHOR = 512 };
 
 static const char *
 dmn_str(json_object *o, const char *k)
@@ -207,34 +206,18 @@ dmn_path(const struct ctl_opts *o, char *path, size_t len)
 	return 0;
 }
 
-int
-cmd_daemon(int argc, char **argv)
+static int
+cmd_daemon(struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "anchor", required_argument, NULL, OPT_ANCHOR },
-		CTL_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 }
-	};
 	json_object *fields = NULL, *result = NULL, *error = NULL;
-	const char *anchor = NULL, *sub;
+	const char *anchor = args_get(a, "anchor"), *sub = a->argv[0];
 	char path[256], cause[512];
-	struct ctl_opts o;
+	struct ctl_opts o = a->o;
 	size_t i;
-	int ch, rc;
+	int rc;
 
-	ctl_opts_init(&o);
-	o.consumer = NULL;	/* jhookd is no agent: no "changed" state to keep */
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == OPT_ANCHOR)
-			anchor = optarg;
-		else
-			ctl_common_opt("daemon", ch, optarg, &o);
-	}
-	if (optind >= argc)
-		ctl_usage_error("daemon", "status, processes, suspects or history?");
-	sub = argv[optind];
-	if (optind + 1 < argc)
-		ctl_usage_error("daemon", "unexpected argument '%s'", argv[optind + 1]);
+	/* jhookd is no agent: no "changed" state to keep. */
+	o.consumer = args_get(a, "consumer");
 	for (i = 0; i < sizeof dmn_subs / sizeof dmn_subs[0]; i++)
 		if (strcmp(dmn_subs[i].name, sub) == 0)
 			break;
@@ -279,3 +262,18 @@ cmd_daemon(int argc, char **argv)
 	json_object_put(error);
 	return rc;
 }
+
+static const struct ctl_option dmn_options[] = {
+	CTL_LOCAL("anchor", 0, "ID", CTL_T_STRING, 0, 0, NULL,
+	    "with history: one anchor, by the stable id jhookd shows"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_daemon = {
+	"daemon", -1, CTL_F_AGENT, dmn_options, "status|processes|suspects|history",
+	1, 1,
+	"Ask jhookd(8), the collector, on its control socket (jhookd.sock in the\n"
+	"socket directory, or --socket PATH): its status, the processes it polls,\n"
+	"the suspects (anchors whose diff keeps growing, with growth rates and\n"
+	"stacks), or the history of a process (--pid) or of one anchor (--anchor).\n"
+	"With --json, the document jhookd's /api/ serves.\n", cmd_daemon
+};

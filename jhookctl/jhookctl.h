@@ -4,12 +4,12 @@
 #ifndef JHOOKCTL_H
 #define JHOOKCTL_H
 
-#include <getopt.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
 
 #include "answer.h"
+#include "proto.h"
 
 /* Exit codes, documented in jhookctl(1). */
 #define EXIT_TARGET	1	/* the target answered an error (or a file is bad) */
@@ -26,47 +26,101 @@ struct ctl_opts {
 	double		 timeout;	/* --timeout seconds */
 };
 
-/* A command: name, handler, one line of help. */
-struct ctl_command {
-	const char	*name;
-	int		(*run)(int argc, char **argv);
-	const char	*usage;
-	const char	*help;
+/*
+ * How an option that maps to no protocol field takes its argument.  An
+ * option that does (CTL_T_FIELD) takes its type, range and names from
+ * proto's field table, and fills the request when the field is one of its
+ * command's own.
+ */
+enum ctl_type {
+	CTL_T_FLAG,		/* no argument */
+	CTL_T_STRING,		/* any text */
+	CTL_T_INT,		/* an integer within [min, max] */
+	CTL_T_SECONDS,		/* seconds within [min, max] milliseconds */
+	CTL_T_ENUM,		/* one of names */
+	CTL_T_FIELD,		/* proto_commands[cmd].fields[field] */
+};
+
+/* One option of a command: tmux's args template, as a table. */
+struct ctl_option {
+	const char		*name;		/* --name */
+	int			 letter;	/* -x too, or 0 */
+	const char		*metavar;	/* NULL: no argument, or the names */
+	enum ctl_type		 type;
+	long long		 min;		/* CTL_T_INT, CTL_T_SECONDS */
+	long long		 max;
+	const char *const	*names;		/* CTL_T_ENUM */
+	int			 cmd;		/* CTL_T_FIELD: PROTO_CMD_<cmd> */
+	int			 field;		/* CTL_T_FIELD: PROTO_F_<cmd>_<field> */
+	const char		*help;
+};
+
+#define CTL_FIELD(name, meta, cmd, field, help)					{ name, 0, meta, CTL_T_FIELD, 0, 0, NULL, PROTO_CMD_##cmd,		  PROTO_F_##cmd##_##field, help }
+#define CTL_LOCAL(name, letter, meta, type, min, max, names, help)		{ name, letter, meta, type, min, max, names, -1, -1, help }
+#define CTL_END { NULL, 0, NULL, 0, 0, 0, NULL, -1, -1, NULL }
+/* --timeout: seconds to wait for an answer, 1 ms to under a million s. */
+#define CTL_TIMEOUT(help)						\
+	CTL_LOCAL("timeout", 0, "S", CTL_T_SECONDS, 1, 999999000, NULL, help)
+/* --format, for the commands that print documents. */
+extern const char *const ctl_format_names[];
+#define CTL_FORMAT							\
+	CTL_LOCAL("format", 0, NULL, CTL_T_ENUM, 0, 0, ctl_format_names,	\
+	    "text, or folded: one line per stack for flamegraph.pl")
+
+/* What a command accepts besides its own options. */
+#define CTL_F_JSON	0x1	/* --json */
+#define CTL_F_AGENT	0x2	/* --pid, --socket, --consumer, --timeout, --json */
+#define CTL_F_TARGET	0x4	/* and --pid or --socket is required */
+#define CTL_F_INORDER	0x8	/* options end at the first operand (run) */
+
+struct ctl_args;
+
+/* A command: tmux's cmd_entry.  Usage and help are made from it. */
+struct ctl_entry {
+	const char		*name;
+	int			 cmd;		/* the protocol command it fills, or -1 */
+	int			 flags;		/* CTL_F_* */
+	const struct ctl_option	*options;	/* ends with CTL_END */
+	const char		*operands;	/* their usage, or NULL */
+	int			 nmin;		/* operands: at least */
+	int			 nmax;		/* at most, -1: any */
+	const char		*help;		/* what it does */
+	int			(*exec)(struct ctl_args *);
+};
+
+#define CTL_MAX_OPTIONS	16
+
+/* A parsed command line. */
+struct ctl_args {
+	const struct ctl_entry	*entry;
+	struct ctl_opts		 o;
+	struct proto_request	 req;		/* entry->cmd's fields given */
+	const struct ctl_option	*opt[CTL_MAX_OPTIONS];	/* every option accepted */
+	const char		*val[CTL_MAX_OPTIONS];	/* given: argument, or "" */
+	int			 nopt;
+	int			 argc;		/* the operands */
+	char			**argv;
 };
 
 extern const char *ctl_progname;
 extern int ctl_colour;		/* colour on stdout: a tty and no NO_COLOR */
 
-/* Long options every agent command accepts (values above any letter). */
-enum {
-	OPT_PID = 256,
-	OPT_SOCKET,
-	OPT_CONSUMER,
-	OPT_JSON,
-	OPT_TIMEOUT,
-	OPT_FORMAT,
-};
-#define CTL_COMMON_OPTIONS						\
-	{ "pid", required_argument, NULL, OPT_PID },			\
-	{ "socket", required_argument, NULL, OPT_SOCKET },		\
-	{ "consumer", required_argument, NULL, OPT_CONSUMER },		\
-	{ "json", no_argument, NULL, OPT_JSON },			\
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },		\
-	{ "help", no_argument, NULL, 'h' }
-
 /* main.c */
-void	ctl_opts_init(struct ctl_opts *o);
-/* Handles a common option; exits 0 on --help, 2 on anything it does not know. */
-void	ctl_common_opt(const char *cmd, int ch, const char *arg, struct ctl_opts *o);
-/* After getopt: no stray arguments, and --pid or --socket given. */
-void	ctl_need_target(const char *cmd, const struct ctl_opts *o, int argc, char **argv, int first);
-void	ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-long long ctl_number(const char *cmd, const char *what, const char *s, long long min, long long max);
-int	ctl_onoff(const char *cmd, const char *what, const char *s);
+const struct ctl_entry *ctl_find(const char *name);
 const char *ctl_bold(void);
 const char *ctl_red(void);
 const char *ctl_dim(void);
 const char *ctl_reset(void);
+
+/* args.c: the one parser, and usage and help from the entries */
+void	args_parse(const struct ctl_entry *e, int argc, char **argv, struct ctl_args *a);
+const char *args_get(const struct ctl_args *a, const char *name);
+long long args_number(const struct ctl_args *a, const char *name, long long dflt);
+double	args_seconds(const struct ctl_args *a, const char *name, double dflt);
+/* The request's fields as JSON, for cl_call. */
+json_object *args_fields(const struct ctl_args *a);
+void	args_usage(const struct ctl_entry *e, char *buf, size_t len);
+void	ctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* client.c */
 int	cl_resolve(const struct ctl_opts *o, char *path, size_t len);
@@ -93,23 +147,11 @@ void	render_folded(FILE *f, json_object *doc, int bounds);
 void	render_frames_text(FILE *f, json_object *frames, const char *indent);
 void	render_sort(json_object *doc, const char *sort);
 
-/* The commands. */
-int	cmd_list(int argc, char **argv);
-int	cmd_status(int argc, char **argv);
-int	cmd_start(int argc, char **argv);
-int	cmd_stop(int argc, char **argv);
-int	cmd_leak(int argc, char **argv);
-int	cmd_bound(int argc, char **argv);
-int	cmd_set_limit(int argc, char **argv);
-int	cmd_set_flag(int argc, char **argv);
-int	cmd_set_check(int argc, char **argv);
-int	cmd_set_method(int argc, char **argv);
-int	cmd_set_tail(int argc, char **argv);
-int	cmd_watch(int argc, char **argv);
-int	cmd_report(int argc, char **argv);
-int	cmd_run(int argc, char **argv);
-int	cmd_send(int argc, char **argv);
-/* daemon.c: asks jhookd(8), not an agent */
-int	cmd_daemon(int argc, char **argv);
+/* The commands, each defined next to its exec function. */
+extern const struct ctl_entry ctl_entry_list, ctl_entry_status, ctl_entry_start,
+	ctl_entry_stop, ctl_entry_leak, ctl_entry_bound, ctl_entry_set_limit,
+	ctl_entry_set_flag, ctl_entry_set_check, ctl_entry_set_method,
+	ctl_entry_set_tail, ctl_entry_watch, ctl_entry_report, ctl_entry_run,
+	ctl_entry_send, ctl_entry_daemon;
 
 #endif /* JHOOKCTL_H */

@@ -31,85 +31,67 @@ print_document(const struct ctl_opts *o, json_object *doc, int bounds, int is_re
 		render_leak_text(stdout, doc, is_report);
 }
 
-int
-cmd_leak(int argc, char **argv)
+static int
+cmd_leak(struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "choice", required_argument, NULL, 'c' },
-		{ "min-diff", required_argument, NULL, 'm' },
-		{ "top", required_argument, NULL, 't' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ NULL, 0, NULL, 0 }
-	};
-	json_object *f = json_object_new_object(), *r;
-	struct ctl_opts o;
-	const char *sort = NULL;
-	int ch, rc;
+	struct proto_value *sort = &a->req.v[PROTO_F_leak_sort];
+	const char *order = sort->present ? proto_sort_names[sort->i] : NULL;
+	json_object *f, *r;
+	int rc;
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			json_object_object_add(f, "choice", json_object_new_int64(
-			    ctl_number("leak", "--choice", optarg, INT32_MIN + 1, INT32_MAX)));
-			break;
-		case 'm':
-			json_object_object_add(f, "min_diff", json_object_new_int64(
-			    ctl_number("leak", "--min-diff", optarg, 0, INT64_MAX - 1)));
-			break;
-		case 't':
-			json_object_object_add(f, "top", json_object_new_int64(
-			    ctl_number("leak", "--top", optarg, 1, PROTO_MAX_TOP)));
-			break;
-		case 's':
-			if (strcmp(optarg, "diff") != 0 && strcmp(optarg, "bytes") != 0 &&
-			    strcmp(optarg, "size") != 0)
-				ctl_usage_error("leak", "--sort is diff, bytes or size, "
-				    "not '%s'", optarg);
-			sort = optarg;
-			break;
-		default:
-			ctl_common_opt("leak", ch, optarg, &o);
-		}
-	}
-	ctl_need_target("leak", &o, argc, argv, optind);
 	/* The agent sorts only to keep its top K; a full sort is done here. */
-	if (sort != NULL && json_object_object_get_ex(f, "top", NULL))
-		json_object_object_add(f, "sort", json_object_new_string(sort));
-	rc = cl_call(&o, "leak", f, &r);
+	if (!a->req.v[PROTO_F_leak_top].present)
+		sort->present = 0;
+	f = args_fields(a);
+	rc = cl_call(&a->o, "leak", f, &r);
 	json_object_put(f);
 	if (rc != 0)
 		return rc;
-	render_sort(r, sort);
-	print_document(&o, r, 0, 0);
+	render_sort(r, order);
+	print_document(&a->o, r, 0, 0);
 	json_object_put(r);
 	return 0;
 }
 
-int
-cmd_bound(int argc, char **argv)
+static const struct ctl_option leak_options[] = {
+	CTL_FIELD("choice", "C", leak, choice, "which anchors, see above"),
+	CTL_FIELD("min-diff", "K", leak, min_diff,
+	    "only anchors with at least K unreleased blocks"),
+	CTL_FIELD("top", "K", leak, top,
+	    "only the K first in --sort order (default diff)"),
+	CTL_FIELD("sort", NULL, leak, sort,
+	    "diff, bytes (diff x size) or size, largest first"),
+	CTL_FORMAT,
+	CTL_END
+};
+const struct ctl_entry ctl_entry_leak = {
+	"leak", PROTO_CMD_leak, CTL_F_AGENT | CTL_F_TARGET, leak_options, NULL, 0, 0,
+	"The anchor table, symbolized.  --choice: 0 unreleased and changed since\n"
+	"this consumer's last look (default); 1 changed; 2 unreleased; 3 all;\n"
+	">3 unreleased count >= C; <0 unreleased count >= -C and changed.\n",
+	cmd_leak
+};
+
+static int
+cmd_bound(struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct ctl_opts o;
 	json_object *r;
-	int ch, rc;
+	int rc;
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		ctl_common_opt("bound", ch, optarg, &o);
-	ctl_need_target("bound", &o, argc, argv, optind);
-	if ((rc = cl_call(&o, "bound", NULL, &r)) != 0)
+	if ((rc = cl_call(&a->o, "bound", NULL, &r)) != 0)
 		return rc;
-	print_document(&o, r, 1, 0);
+	print_document(&a->o, r, 1, 0);
 	json_object_put(r);
 	return 0;
 }
+
+static const struct ctl_option bound_options[] = { CTL_FORMAT, CTL_END };
+const struct ctl_entry ctl_entry_bound = {
+	"bound", PROTO_CMD_bound, CTL_F_AGENT | CTL_F_TARGET, bound_options, NULL,
+	0, 0,
+	"Scan every live block's tail guard now and list every overflow found\n"
+	"so far, with the allocating (and freeing) stacks.\n", cmd_bound
+};
 
 /* Reads a whole file ("-" = stdin); malloc'd text or NULL with errno. */
 static char *
@@ -139,48 +121,42 @@ read_all(const char *path)
 	return buf;
 }
 
-int
-cmd_report(int argc, char **argv)
+static int
+cmd_report(struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "sort", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct ctl_opts o;
-	const char *sort = NULL;
+	const char *file = a->argv[0];
 	json_object *doc, *v;
 	char *text;
-	int ch;
 
-	ctl_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 's')
-			sort = optarg;
-		else
-			ctl_common_opt("report", ch, optarg, &o);
-	}
-	if (optind + 1 != argc)
-		ctl_usage_error("report", "one FILE is required");
-	if ((text = read_all(argv[optind])) == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", ctl_progname, argv[optind], strerror(errno));
+	if ((text = read_all(file)) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", ctl_progname, file, strerror(errno));
 		return EXIT_TARGET;
 	}
 	doc = json_tokener_parse(text);
 	free(text);
 	if (doc == NULL || !json_object_object_get_ex(doc, "anchors", &v)) {
 		fprintf(stderr, "%s: %s is not a JSON exit report or snapshot "
-		    "(JHOOK_REPORT_FORMAT=json writes one)\n", ctl_progname, argv[optind]);
+		    "(JHOOK_REPORT_FORMAT=json writes one)\n", ctl_progname, file);
 		json_object_put(doc);
 		return EXIT_TARGET;
 	}
-	render_sort(doc, sort);
-	print_document(&o, doc, 0, 1);
+	render_sort(doc, args_get(a, "sort"));
+	print_document(&a->o, doc, 0, 1);
 	json_object_put(doc);
 	return 0;
 }
+
+/* --sort is checked as leak's, and sorted here: a report is no request. */
+static const struct ctl_option report_options[] = {
+	CTL_FORMAT,
+	CTL_FIELD("sort", NULL, leak, sort,
+	    "diff, bytes (diff x size) or size, largest first"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_report = {
+	"report", -1, CTL_F_JSON, report_options, "FILE", 1, 1,
+	"Symbolize and print a saved exit report or snapshot (JSON).\n", cmd_report
+};
 
 /* ------------------------------------------------------------------ watch */
 
@@ -286,39 +262,20 @@ watch_text(json_object *doc, int refresh, double every)
 	fflush(stdout);
 }
 
-int
-cmd_watch(int argc, char **argv)
+static int
+cmd_watch(struct ctl_args *a)
 {
-	static const struct option opts[] = {
-		CTL_COMMON_OPTIONS,
-		{ "every", required_argument, NULL, 'e' },
-		{ "count", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
 	json_object *f, *r;
 	struct watch w = { NULL, NULL, -1 };
-	struct ctl_opts o;
+	struct ctl_opts o = a->o;
 	struct timespec ts;
-	double every = 2;
-	long long count = -1;
-	char consumer[64], *end;
-	int ch, rc = 0, i;
+	double every = args_seconds(a, "every", 2);
+	long long count = args_number(a, "count", -1);
+	char consumer[64];
+	int rc = 0, i;
 
-	ctl_opts_init(&o);
-	o.consumer = NULL;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (ch == 'e') {
-			every = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || !(every >= 0.05 && every <= 86400))
-				ctl_usage_error("watch", "--every takes 0.05..86400 seconds");
-		} else if (ch == 'n')
-			count = ctl_number("watch", "--count", optarg, 1, INT32_MAX);
-		else
-			ctl_common_opt("watch", ch, optarg, &o);
-	}
-	ctl_need_target("watch", &o, argc, argv, optind);
 	/* Its own consumer, so watching never hides changes from `leak`. */
-	snprintf(consumer, sizeof consumer, "%.26s.watch", o.consumer ? o.consumer : "jhookctl");
+	snprintf(consumer, sizeof consumer, "%.26s.watch", o.consumer);
 	o.consumer = consumer;
 	for (i = 0; count < 0 || i < count; i++) {
 		if (i > 0) {
@@ -347,3 +304,18 @@ cmd_watch(int argc, char **argv)
 	json_object_put(w.prev);
 	return rc;
 }
+
+static const struct ctl_option watch_options[] = {
+	CTL_LOCAL("every", 0, "S", CTL_T_SECONDS, 50, 86400000, NULL,
+	    "refresh every S seconds (default 2)"),
+	CTL_LOCAL("count", 0, "N", CTL_T_INT, 1, INT32_MAX, NULL,
+	    "stop after N refreshes"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_watch = {
+	"watch", -1, CTL_F_AGENT | CTL_F_TARGET, watch_options, NULL,
+	0, 0,
+	"A live view of the anchors whose unreleased count grows, refreshed in\n"
+	"place every S seconds (default 2); --count stops after N refreshes.\n"
+	"With --json, one JSON document per refresh, one per line.\n", cmd_watch
+};

@@ -151,67 +151,29 @@ run_print(FILE *f, const struct run_opts *ro, json_object *reports, int code,
 		fprintf(f, "jhook: %s exited with status %d\n", cmd[0], code);
 }
 
-static int
-run_parse(int argc, char **argv, struct run_opts *ro)
+/* The options, from what args.c checked: ranges and names are proto's. */
+static void
+run_opts(const struct ctl_args *a, struct run_opts *ro)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "depth", required_argument, NULL, 'd' },
-		{ "method", required_argument, NULL, 'm' },
-		{ "tail", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct ctl_opts dummy;
-	int ch, i, known;
-
-	memset(ro, 0, sizeof *ro);
-	ctl_opts_init(&dummy);
-	while ((ch = getopt_long(argc, argv, "+ho:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			ro->json = 1;
-			break;
-		case 'o':
-			ro->out = optarg;
-			break;
-		case 'd':
-			ctl_number("run", "--depth", optarg, 1, 64);
-			ro->depth = optarg;
-			break;
-		case 't':
-			ctl_number("run", "--tail", optarg, 0, 256);
-			ro->tail = optarg;
-			break;
-		case 'm':
-			for (known = 0, i = 0; proto_method_names[i] != NULL; i++)
-				known |= strcmp(proto_method_names[i], optarg) == 0;
-			if (!known)
-				ctl_usage_error("run", "--method is addr, fp, unwind or "
-				    "backtrace, not '%s'", optarg);
-			ro->method = optarg;
-			break;
-		default:
-			ctl_common_opt("run", ch, optarg, &dummy);
-		}
-	}
-	if (optind >= argc)
-		ctl_usage_error("run", "a command to run is required (after --)");
-	return optind;
+	ro->json = a->o.json;
+	ro->out = args_get(a, "output");
+	ro->depth = args_get(a, "depth");
+	ro->method = args_get(a, "method");
+	ro->tail = args_get(a, "tail");
 }
 
-int
-cmd_run(int argc, char **argv)
+static int
+cmd_run(struct ctl_args *a)
 {
 	struct run_opts ro;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
 	char dir[4096], *tmpdir = getenv("TMPDIR"), *d;
 	json_object *reports;
 	pid_t pid;
-	int first, status, code, sig = 0;
+	int status, code, sig = 0;
 	FILE *out = stdout;
 
-	first = run_parse(argc, argv, &ro);
+	run_opts(a, &ro);
 	snprintf(dir, sizeof dir, "%s/jhookctl-run.XXXXXX",
 	    tmpdir != NULL && *tmpdir == '/' ? tmpdir : "/tmp");
 	if ((d = mkdtemp(dir)) == NULL) {
@@ -230,7 +192,7 @@ cmd_run(int argc, char **argv)
 	if (pid == 0) {
 		sigaction(SIGINT, &oint, NULL);
 		sigaction(SIGQUIT, &oquit, NULL);
-		run_child(&ro, d, argv + first);
+		run_child(&ro, d, a->argv);
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -247,9 +209,26 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s run: %s: %s\n", ctl_progname, ro.out, strerror(errno));
 		out = stdout;
 	}
-	run_print(out, &ro, reports, code, sig, argv + first);
+	run_print(out, &ro, reports, code, sig, a->argv);
 	if (out != stdout)
 		fclose(out);
 	json_object_put(reports);
 	return code;
 }
+
+/* --depth, --method and --tail go to the agent as set-method's and set-tail's. */
+static const struct ctl_option run_options[] = {
+	CTL_LOCAL("output", 'o', "FILE", CTL_T_STRING, 0, 0, NULL,
+	    "write the report to FILE instead of stdout"),
+	CTL_FIELD("depth", "D", set_method, depth, "stack depth, JHOOK_DEPTH"),
+	CTL_FIELD("method", NULL, set_method, method,
+	    "how stacks are captured, JHOOK_METHOD"),
+	CTL_FIELD("tail", "B", set_tail, bytes, "guard bytes, JHOOK_TAIL"),
+	CTL_END
+};
+const struct ctl_entry ctl_entry_run = {
+	"run", -1, CTL_F_JSON | CTL_F_INORDER, run_options, "-- CMD ARGS...", 1, -1,
+	"Run CMD under the agent (LD_PRELOAD of $JHOOK_AGENT, else the installed\n"
+	"libjhook.so), print its symbolized exit report when it ends and exit\n"
+	"with CMD's exit code (128+N when killed by signal N).\n", cmd_run
+};

@@ -325,7 +325,13 @@ enum proto_error
 proto_parse_request(const char *frame, size_t len, struct proto_request *req,
     char *cause, size_t causelen)
 {
-	return proto_parse(&proto_agent, frame, len, req, cause, causelen);
+	enum proto_error e;
+
+	e = proto_parse(&proto_agent, frame, len, req, cause, causelen);
+	/* Then the rules between the command's fields (rules.c). */
+	if (e == PROTO_OK)
+		e = proto_check_rules(req, cause, causelen);
+	return e;
 }
 
 enum proto_error

@@ -253,6 +253,13 @@ enum proto_error proto_parse_request(const char *frame, size_t len,
 enum proto_error proto_parse(const struct proto_table *t, const char *frame,
 		    size_t len, struct proto_request *req, char *cause, size_t causelen);
 
+/*
+ * The rules between a checked request's fields (proto/rules.c, rules.h):
+ * the last step of proto_parse_request, and jhookctl's before it sends.
+ */
+enum proto_error proto_check_rules(const struct proto_request *r, char *cause,
+		    size_t causelen);
+
 /* The index of a command's field by name, -1 when it has none. */
 int		 proto_field_index(enum proto_cmd cmd, const char *name);
 /* The command id for a wire name, -1 when unknown. */
