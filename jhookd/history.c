@@ -97,10 +97,16 @@ HST_Memory(void)
 
 /* ----------------------------------------------------------------- rings */
 
-const struct hst_sample *
+const struct ser_sample *
 hst_at(const struct hst_ring *r, uint32_t i)
 {
 	return &r->s[(r->head + r->cap - r->n + i) % r->cap];
+}
+
+struct ser_view
+hst_view(const struct hst_ring *r)
+{
+	return (struct ser_view){ r->s, r->cap, r->cap ? (r->head + r->cap - r->n) % r->cap : 0, r->n };
 }
 
 /* Samples a series may hold now: samples, or less under memory pressure. */
@@ -120,7 +126,7 @@ static int
 hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap)
 {
 	uint32_t keep = r->n < ncap ? r->n : ncap, i;
-	struct hst_sample *ns;
+	struct ser_sample *ns;
 	int dropped = (int)(r->n - keep);
 
 	if (ncap == r->cap)
@@ -154,7 +160,7 @@ hst_push(struct hst_proc *p, struct hst_ring *r, double t, uint64_t a, uint64_t 
 	}
 	if (r->cap == 0)
 		return;
-	r->s[r->head] = (struct hst_sample){ t, a, b };
+	r->s[r->head] = (struct ser_sample){ t, a, b };
 	r->head = (r->head + 1) % r->cap;
 	if (r->n < r->cap)
 		r->n++;
@@ -420,10 +426,19 @@ hst_write_anchor(const struct hst_proc *p, const struct hst_anchor *a)
 static void
 hst_last(const struct hst_ring *r, uint64_t *a, uint64_t *b)
 {
-	const struct hst_sample *s = r->n > 0 ? hst_at(r, r->n - 1) : NULL;
+	const struct ser_sample *s = r->n > 0 ? hst_at(r, r->n - 1) : NULL;
 
 	*a = s ? s->a : 0;
 	*b = s ? s->b : 0;
+}
+
+/* The trend of an anchor after a new sample. */
+static void
+hst_evaluate(struct hst_anchor *a)
+{
+	struct ser_view v = hst_view(&a->ring);
+
+	TRD_Evaluate(&a->trend, &v);
 }
 
 /* The trend of every anchor after a new sample; counts the suspects. */
@@ -434,7 +449,7 @@ hst_evaluate_all(struct hst_proc *p)
 	unsigned n = 0;
 
 	for (a = p->anchors; a != NULL; a = a->all) {
-		TRD_Evaluate(a);
+		hst_evaluate(a);
 		n += a->trend.suspect;
 	}
 	p->nsuspects = n;
@@ -587,7 +602,7 @@ hst_replay_series(struct hst_proc *p, json_object *rec)
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
 		if (a != NULL)
-			TRD_Evaluate(a);
+			hst_evaluate(a);
 	}
 	if (a == NULL && n > 0) {
 		p->last = hst_at(r, r->n - 1)->t;
@@ -652,7 +667,7 @@ hst_series(const struct hst_proc *p, const struct hst_anchor *a)
 {
 	const struct hst_ring *r = a ? &a->ring : &p->ring;
 	json_object *rec = hst_key("series", p), *s = json_object_new_array(), *row;
-	const struct hst_sample *x;
+	const struct ser_sample *x;
 	uint32_t i;
 
 	if (a != NULL)
@@ -756,7 +771,7 @@ hst_next_ring(struct hst_proc *p, struct hst_ring *r, struct hst_anchor **it)
 static uint32_t
 hst_live_cap(int64_t goal)
 {
-	int64_t room = goal - hst.mem, per = (int64_t)sizeof(struct hst_sample);
+	int64_t room = goal - hst.mem, per = (int64_t)sizeof(struct ser_sample);
 	struct hst_proc *p;
 	struct hst_anchor *it;
 	struct hst_ring *r;

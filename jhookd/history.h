@@ -17,31 +17,18 @@
 
 #include <json-c/json.h>
 
+#include "trend.h"
+
 #define HST_ID_LEN	16		/* hex digits of an anchor id */
 
 enum hst_state { HST_LIVE, HST_UNREACHABLE, HST_ENDED };
 
-struct hst_sample {
-	double		 t;
-	uint64_t	 a;		/* alloc (anchor) or total bytes (process) */
-	uint64_t	 b;		/* free (anchor) or peak bytes (process) */
-};
-
 /* A ring of samples, oldest first when read with hst_at(). */
 struct hst_ring {
-	struct hst_sample	*s;
+	struct ser_sample	*s;
 	uint32_t		 cap;
 	uint32_t		 head;	/* next slot to write */
 	uint32_t		 n;
-};
-
-struct hst_trend {
-	int		 suspect;
-	double		 first_seen;	/* when it became a suspect, 0 if never */
-	double		 rate;		/* blocks per second over the window */
-	double		 growth;	/* blocks gained over the window */
-	int64_t		 old_max;	/* highest diff before the window */
-	int		 has_old;
 };
 
 struct hst_anchor {
@@ -50,7 +37,7 @@ struct hst_anchor {
 	char			*frames;	/* as the agent sent them, JSON text */
 	char			*function;	/* first named frame, or NULL */
 	struct hst_ring		 ring;
-	struct hst_trend	 trend;
+	struct trd_state	 trend;
 	uint64_t		 new_a, new_b;	/* summed while reading one answer */
 	struct hst_anchor	*next;		/* in the process's hash chain */
 	struct hst_anchor	*all;		/* in the process's list */
@@ -105,14 +92,8 @@ int64_t	 HST_Memory(void);
 json_object *HST_Frames(const struct hst_anchor *a);
 
 /* Sample i (0 = oldest) of a ring. */
-const struct hst_sample *hst_at(const struct hst_ring *r, uint32_t i);
-static inline int64_t
-hst_diff(const struct hst_sample *s)
-{
-	return (int64_t)(s->a - s->b);
-}
-
-/* trend.c: the verdict on an anchor after its newest sample. */
-void	 TRD_Evaluate(struct hst_anchor *a);
+const struct ser_sample *hst_at(const struct hst_ring *r, uint32_t i);
+/* A read-only view of a ring. */
+struct ser_view hst_view(const struct hst_ring *r);
 
 #endif /* JHOOKD_HISTORY_H */

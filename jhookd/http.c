@@ -123,7 +123,7 @@ web_anchor_labels(struct evbuffer *b, const struct hst_proc *p, const struct hst
 static void
 web_proc_metric(struct evbuffer *b, const char *name, const char *help, int which)
 {
-	const struct hst_sample *s;
+	const struct ser_sample *s;
 	struct hst_proc *p;
 	double v;
 
@@ -151,7 +151,7 @@ web_suspect_metric(struct evbuffer *b, const char *name, const char *help, int w
 {
 	struct hst_proc *p;
 	struct hst_anchor *a;
-	const struct hst_sample *s;
+	const struct ser_sample *s;
 	double v;
 
 	web_help(b, name, "gauge", help);
@@ -162,9 +162,9 @@ web_suspect_metric(struct evbuffer *b, const char *name, const char *help, int w
 			if (!a->trend.suspect || a->ring.n == 0)
 				continue;
 			s = hst_at(&a->ring, a->ring.n - 1);
-			v = which == 0 ? (double)hst_diff(s) : which == 1 ? a->trend.rate :
+			v = which == 0 ? (double)ser_diff(s) : which == 1 ? a->trend.rate :
 			    which == 2 ? a->trend.rate * (double)a->size :
-			    (double)hst_diff(s) * (double)a->size;
+			    (double)ser_diff(s) * (double)a->size;
 			evbuffer_add_printf(b, "%s", name);
 			web_anchor_labels(b, p, a);
 			evbuffer_add_printf(b, " %.17g\n", v);
@@ -244,7 +244,7 @@ web_plot(struct evbuffer *b, const struct hst_anchor *a)
 	if (t1 <= t0)
 		t1 = t0 + 1;
 	for (i = 0; i < r->n; i++) {
-		d = (double)hst_diff(hst_at(r, i));
+		d = (double)ser_diff(hst_at(r, i));
 		if (d > hi)
 			hi = d;
 		if (d < lo)
@@ -266,10 +266,10 @@ web_plot(struct evbuffer *b, const struct hst_anchor *a)
 	    "stroke-width=\"1.5\" points=\"", strlen("<polyline class=\"diff\" fill=\"none\" "
 	    "stroke=\"#c0392b\" stroke-width=\"1.5\" points=\""));
 	for (i = 0; i < r->n; i += step) {
-		const struct hst_sample *s = hst_at(r, i);
+		const struct ser_sample *s = hst_at(r, i);
 
 		x = PLOT_L + (s->t - t0) / (t1 - t0) * (PLOT_W - PLOT_L);
-		y = (PLOT_H - PLOT_B) - ((double)hst_diff(s) - lo) / (hi - lo) * (PLOT_H - PLOT_B - 2);
+		y = (PLOT_H - PLOT_B) - ((double)ser_diff(s) - lo) / (hi - lo) * (PLOT_H - PLOT_B - 2);
 		evbuffer_add_printf(b, "%.1f,%.1f ", x, y);
 	}
 	evbuffer_add_printf(b, "\"/>\n</svg>\n");
@@ -317,7 +317,7 @@ static void
 web_page(struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
-	const struct hst_sample *s;
+	const struct ser_sample *s;
 	struct hst_proc *p;
 	struct hst_anchor *a;
 	json_object *frames;
@@ -366,7 +366,7 @@ web_page(struct evhttp_request *req)
 			evbuffer_add_printf(b, ")</h3>\n<p>anchor <code>%s</code>, size %llu: "
 			    "diff <b>%lld</b> blocks, growing <b class=\"rate\">%.2f blocks/s</b> "
 			    "(%.0f bytes/s), suspect since %s</p>\n", a->id,
-			    (unsigned long long)a->size, (long long)hst_diff(s), a->trend.rate,
+			    (unsigned long long)a->size, (long long)ser_diff(s), a->trend.rate,
 			    a->trend.rate * (double)a->size, when);
 			web_plot(b, a);
 			frames = HST_Frames(a);

@@ -78,7 +78,7 @@ static json_object *
 rpt_process(const struct hst_proc *p)
 {
 	json_object *o = json_object_new_object();
-	const struct hst_sample *s = p->ring.n ? hst_at(&p->ring, p->ring.n - 1) : NULL;
+	const struct ser_sample *s = p->ring.n ? hst_at(&p->ring, p->ring.n - 1) : NULL;
 
 	rpt_add(o, "pid", rpt_i(p->pid));
 	rpt_add(o, "start", rpt_i((int64_t)p->start));
@@ -121,8 +121,8 @@ static json_object *
 rpt_anchor(const struct hst_proc *p, const struct hst_anchor *a, int frames)
 {
 	json_object *o = json_object_new_object();
-	const struct hst_sample *s = a->ring.n ? hst_at(&a->ring, a->ring.n - 1) : NULL;
-	int64_t diff = s ? hst_diff(s) : 0;
+	const struct ser_sample *s = a->ring.n ? hst_at(&a->ring, a->ring.n - 1) : NULL;
+	int64_t diff = s ? ser_diff(s) : 0;
 
 	rpt_add(o, "pid", rpt_i(p->pid));
 	rpt_add(o, "exe", rpt_s(p->exe ? p->exe : ""));
@@ -179,7 +179,7 @@ static json_object *
 rpt_samples(const struct hst_ring *r, int anchor)
 {
 	json_object *arr = json_object_new_array(), *o;
-	const struct hst_sample *s;
+	const struct ser_sample *s;
 	uint32_t i;
 
 	for (i = 0; i < r->n; i++) {
@@ -189,7 +189,7 @@ rpt_samples(const struct hst_ring *r, int anchor)
 		rpt_add(o, anchor ? "alloc" : "total_bytes", rpt_i((int64_t)s->a));
 		rpt_add(o, anchor ? "free" : "peak_bytes", rpt_i((int64_t)s->b));
 		if (anchor)
-			rpt_add(o, "diff", rpt_i(hst_diff(s)));
+			rpt_add(o, "diff", rpt_i(ser_diff(s)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
