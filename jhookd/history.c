@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "jhookd.h"
-#include "history.h"
+#include "history-int.h"
 
 static struct {
 	struct hst_proc	*procs;		/* newest first */
@@ -96,12 +96,6 @@ HST_Memory(void)
 }
 
 /* ----------------------------------------------------------------- rings */
-
-const struct ser_sample *
-hst_at(const struct hst_ring *r, uint32_t i)
-{
-	return &r->s[(r->head + r->cap - r->n + i) % r->cap];
-}
 
 struct ser_view
 hst_view(const struct hst_ring *r)
@@ -218,17 +212,53 @@ HST_FindPid(long pid)
 	return best;
 }
 
-struct hst_anchor *
-HST_FindAnchor(struct hst_proc *p, const char *id)
+static struct hst_anchor_priv *
+hst_find_anchor(const struct hst_proc *p, const char *id)
 {
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 
 	if (strlen(id) != HST_ID_LEN)
 		return NULL;
-	for (a = p->buckets[hst_bucket(id)]; a != NULL; a = a->next)
-		if (strcmp(a->id, id) == 0)
+	for (a = hst_pp(p)->buckets[hst_bucket(id)]; a != NULL; a = a->next)
+		if (strcmp(a->pub.id, id) == 0)
 			return a;
 	return NULL;
+}
+
+const struct hst_anchor *
+HST_FindAnchor(const struct hst_proc *p, const char *id)
+{
+	struct hst_anchor_priv *a = hst_find_anchor(p, id);
+
+	return a != NULL ? &a->pub : NULL;
+}
+
+const struct hst_anchor *
+HST_Anchors(const struct hst_proc *p)
+{
+	struct hst_anchor_priv *a = hst_pp(p)->anchors;
+
+	return a != NULL ? &a->pub : NULL;
+}
+
+const struct hst_anchor *
+HST_NextAnchor(const struct hst_anchor *a)
+{
+	struct hst_anchor_priv *n = hst_ap(a)->all;
+
+	return n != NULL ? &n->pub : NULL;
+}
+
+struct ser_view
+HST_Series(const struct hst_proc *p)
+{
+	return hst_view(&hst_pp(p)->ring);
+}
+
+struct ser_view
+HST_AnchorSeries(const struct hst_anchor *a)
+{
+	return hst_view(&hst_ap(a)->ring);
 }
 
 static json_object *
@@ -245,29 +275,31 @@ hst_key(const char *kind, const struct hst_proc *p)
 static void
 hst_free_proc(struct hst_proc *p)
 {
-	struct hst_anchor *a, *n;
+	struct hst_anchor_priv *a, *n;
 
 	hst.mem -= p->mem;
-	for (a = p->anchors; a != NULL; a = n) {
+	for (a = hst_pp(p)->anchors; a != NULL; a = n) {
 		n = a->all;
 		free(a->frames);
-		free(a->function);
+		free(a->pub.function);
 		free(a->ring.s);
 		free(a);
 	}
-	free(p->ring.s);
+	free(hst_pp(p)->ring.s);
 	free(p->exe);
-	free(p);
+	free(hst_pp(p));
 }
 
 static struct hst_proc *
 hst_new_proc(long pid, unsigned long long start, double t)
 {
-	struct hst_proc *p = calloc(1, sizeof *p);
+	struct hst_proc_priv *pp = calloc(1, sizeof *pp);
+	struct hst_proc *p;
 
-	if (p == NULL)
+	if (pp == NULL)
 		return NULL;
-	hst_note(p, p, 1);
+	p = &pp->pub;
+	hst_note(p, pp, 1);
 	p->pid = pid;
 	p->start = start;
 	p->first = t;
@@ -377,10 +409,11 @@ hst_anchor_id(uint64_t size, json_object *frames, char id[HST_ID_LEN + 1])
 	snprintf(id, HST_ID_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
-static struct hst_anchor *
+static struct hst_anchor_priv *
 hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *frames)
 {
-	struct hst_anchor *a;
+	struct hst_proc_priv *pp = hst_pp(p);
+	struct hst_anchor_priv *a;
 	const char *fn;
 	size_t i, n;
 
@@ -391,33 +424,33 @@ hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *f
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return NULL;
 	hst_note(p, a, 1);
-	memcpy(a->id, id, HST_ID_LEN + 1);
-	a->size = size;
+	memcpy(a->pub.id, id, HST_ID_LEN + 1);
+	a->pub.size = size;
 	/* As text: a parsed tree of frames takes several times more memory. */
 	if (frames != NULL)
 		a->frames = hst_strdup(p, json_object_to_json_string_ext(frames,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	n = frames && json_object_is_type(frames, json_type_array) ?
 	    json_object_array_length(frames) : 0;
-	for (i = 0; i < n && a->function == NULL; i++)
+	for (i = 0; i < n && a->pub.function == NULL; i++)
 		if ((fn = hst_str(json_object_array_get_idx(frames, i), "function")) != NULL)
-			a->function = hst_strdup(p, fn);
-	a->next = p->buckets[hst_bucket(id)];
-	p->buckets[hst_bucket(id)] = a;
-	a->all = p->anchors;
-	p->anchors = a;
+			a->pub.function = hst_strdup(p, fn);
+	a->next = pp->buckets[hst_bucket(id)];
+	pp->buckets[hst_bucket(id)] = a;
+	a->all = pp->anchors;
+	pp->anchors = a;
 	p->nanchors++;
 	return a;
 }
 
 static void
-hst_write_anchor(const struct hst_proc *p, const struct hst_anchor *a)
+hst_write_anchor(const struct hst_proc *p, const struct hst_anchor_priv *a)
 {
 	json_object *r = hst_key("anchor", p);
 
-	json_object_object_add(r, "id", json_object_new_string(a->id));
-	json_object_object_add(r, "size", json_object_new_int64((int64_t)a->size));
-	json_object_object_add(r, "frames", HST_Frames(a));
+	json_object_object_add(r, "id", json_object_new_string(a->pub.id));
+	json_object_object_add(r, "size", json_object_new_int64((int64_t)a->pub.size));
+	json_object_object_add(r, "frames", HST_Frames(&a->pub));
 	STO_Append(r);
 	json_object_put(r);
 }
@@ -434,23 +467,23 @@ hst_last(const struct hst_ring *r, uint64_t *a, uint64_t *b)
 
 /* The trend of an anchor after a new sample. */
 static void
-hst_evaluate(struct hst_anchor *a)
+hst_evaluate(struct hst_anchor_priv *a)
 {
 	struct ser_view v = hst_view(&a->ring);
 
-	TRD_Evaluate(&a->trend, &v);
+	TRD_Evaluate(&a->pub.trend, &v);
 }
 
 /* The trend of every anchor after a new sample; counts the suspects. */
 static void
 hst_evaluate_all(struct hst_proc *p)
 {
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 	unsigned n = 0;
 
-	for (a = p->anchors; a != NULL; a = a->all) {
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
 		hst_evaluate(a);
-		n += a->trend.suspect;
+		n += a->pub.trend.suspect;
 	}
 	p->nsuspects = n;
 }
@@ -460,7 +493,7 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 {
 	json_object *anchors, *rec, *changes, *row, *frames;
 	int64_t size, alloc, fr, total = 0, peak = 0;
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 	uint64_t la, lb;
 	const char *exe;
 	char id[HST_ID_LEN + 1];
@@ -484,7 +517,7 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 	hst_int(leak, "peak_bytes", &peak);
 	n = json_object_array_length(anchors);
 	/* An anchor absent from the answer (a new generation) is at zero. */
-	for (a = p->anchors; a != NULL; a = a->all)
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all)
 		a->new_a = a->new_b = 0;
 	for (i = 0; i < n; i++) {
 		json_object *j = json_object_array_get_idx(anchors, i);
@@ -494,7 +527,7 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 			continue;
 		json_object_object_get_ex(j, "frames", &frames);
 		hst_anchor_id((uint64_t)size, frames, id);
-		if ((a = HST_FindAnchor(p, id)) == NULL) {
+		if ((a = hst_find_anchor(p, id)) == NULL) {
 			if ((a = hst_new_anchor(p, id, (uint64_t)size, frames)) == NULL)
 				continue;
 			hst_write_anchor(p, a);
@@ -504,18 +537,18 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 		a->new_b += (uint64_t)fr;
 	}
 	changes = json_object_new_array();
-	for (a = p->anchors; a != NULL; a = a->all) {
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
 		hst_last(&a->ring, &la, &lb);
 		if (a->ring.n == 0 || la != a->new_a || lb != a->new_b) {
 			row = json_object_new_array();
-			json_object_array_add(row, json_object_new_string(a->id));
+			json_object_array_add(row, json_object_new_string(a->pub.id));
 			json_object_array_add(row, json_object_new_int64((int64_t)a->new_a));
 			json_object_array_add(row, json_object_new_int64((int64_t)a->new_b));
 			json_object_array_add(changes, row);
 		}
 		hst_push(p, &a->ring, t, a->new_a, a->new_b);
 	}
-	hst_push(p, &p->ring, t, (uint64_t)total, (uint64_t)peak);
+	hst_push(p, &hst_pp(p)->ring, t, (uint64_t)total, (uint64_t)peak);
 	p->anchors_seen = n;
 	p->last = t;
 	p->polls++;
@@ -540,7 +573,7 @@ hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
 {
 	json_object *changes, *row;
 	int64_t total = 0, peak = 0, n = 0;
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 	uint64_t la, lb;
 	size_t i, len;
 
@@ -555,7 +588,7 @@ hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
 		row = json_object_array_get_idx(changes, i);
 		if (json_object_array_length(row) != 3)
 			return -1;
-		a = HST_FindAnchor(p, json_object_get_string(json_object_array_get_idx(row, 0)));
+		a = hst_find_anchor(p, json_object_get_string(json_object_array_get_idx(row, 0)));
 		if (a == NULL)
 			continue;	/* its definition was lost: skip it */
 		hst_push(p, &a->ring, t,
@@ -563,13 +596,13 @@ hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
 		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
 	}
 	/* Every anchor that did not change repeats its last sample. */
-	for (a = p->anchors; a != NULL; a = a->all) {
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
 		if (a->ring.n > 0 && hst_at(&a->ring, a->ring.n - 1)->t == t)
 			continue;
 		hst_last(&a->ring, &la, &lb);
 		hst_push(p, &a->ring, t, la, lb);
 	}
-	hst_push(p, &p->ring, t, (uint64_t)total, (uint64_t)peak);
+	hst_push(p, &hst_pp(p)->ring, t, (uint64_t)total, (uint64_t)peak);
 	p->anchors_seen = (uint64_t)n;
 	p->last = t;
 	p->polls++;
@@ -581,13 +614,13 @@ static int
 hst_replay_series(struct hst_proc *p, json_object *rec)
 {
 	json_object *s, *row;
-	struct hst_anchor *a = NULL;
-	struct hst_ring *r = &p->ring;
+	struct hst_anchor_priv *a = NULL;
+	struct hst_ring *r = &hst_pp(p)->ring;
 	const char *id = hst_str(rec, "id");
 	size_t i, n;
 
 	if (id != NULL) {
-		if ((a = HST_FindAnchor(p, id)) == NULL)
+		if ((a = hst_find_anchor(p, id)) == NULL)
 			return -1;
 		r = &a->ring;
 	}
@@ -649,7 +682,7 @@ HST_Replay(json_object *rec)
 		    hst_int(rec, "size", &size) || !json_object_object_get_ex(rec, "frames", &frames))
 			return -1;
 		/* Over max-anchors it is not kept, which is no error in the file. */
-		if (HST_FindAnchor(p, s) == NULL)
+		if (hst_find_anchor(p, s) == NULL)
 			hst_new_anchor(p, s, (uint64_t)size, frames);
 		return 0;
 	}
@@ -663,15 +696,15 @@ HST_Replay(json_object *rec)
 /* ----------------------------------------------------------- compaction */
 
 static json_object *
-hst_series(const struct hst_proc *p, const struct hst_anchor *a)
+hst_series(const struct hst_proc *p, const struct hst_anchor_priv *a)
 {
-	const struct hst_ring *r = a ? &a->ring : &p->ring;
+	const struct hst_ring *r = a ? &a->ring : &hst_pp(p)->ring;
 	json_object *rec = hst_key("series", p), *s = json_object_new_array(), *row;
 	const struct ser_sample *x;
 	uint32_t i;
 
 	if (a != NULL)
-		json_object_object_add(rec, "id", json_object_new_string(a->id));
+		json_object_object_add(rec, "id", json_object_new_string(a->pub.id));
 	for (i = 0; i < r->n; i++) {
 		x = hst_at(r, i);
 		row = json_object_new_array();
@@ -696,7 +729,7 @@ static void
 hst_write_all(void)
 {
 	struct hst_proc *p, *order[4096];
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 	json_object *r;
 	unsigned n = 0;
 
@@ -710,7 +743,7 @@ hst_write_all(void)
 			json_object_object_add(r, "exe", json_object_new_string(p->exe));
 		hst_emit(r);
 		hst_emit(hst_series(p, NULL));
-		for (a = p->anchors; a != NULL; a = a->all) {
+		for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
 			hst_write_anchor(p, a);
 			hst_emit(hst_series(p, a));
 		}
@@ -727,11 +760,11 @@ static void
 hst_halve(void)
 {
 	struct hst_proc *p;
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 
 	for (p = hst.procs; p != NULL; p = p->next) {
-		p->ring.n -= p->ring.n / 2;
-		for (a = p->anchors; a != NULL; a = a->all)
+		hst_pp(p)->ring.n -= hst_pp(p)->ring.n / 2;
+		for (a = hst_pp(p)->anchors; a != NULL; a = a->all)
 			a->ring.n -= a->ring.n / 2;
 	}
 }
@@ -750,11 +783,11 @@ hst_floor(void)
 
 /* The next ring of process p after r (NULL: the first), or NULL. */
 static struct hst_ring *
-hst_next_ring(struct hst_proc *p, struct hst_ring *r, struct hst_anchor **it)
+hst_next_ring(struct hst_proc *p, struct hst_ring *r, struct hst_anchor_priv **it)
 {
 	if (r == NULL) {
-		*it = p->anchors;
-		return &p->ring;
+		*it = hst_pp(p)->anchors;
+		return &hst_pp(p)->ring;
 	}
 	if (*it == NULL)
 		return NULL;
@@ -773,7 +806,7 @@ hst_live_cap(int64_t goal)
 {
 	int64_t room = goal - hst.mem, per = (int64_t)sizeof(struct ser_sample);
 	struct hst_proc *p;
-	struct hst_anchor *it;
+	struct hst_anchor_priv *it;
 	struct hst_ring *r;
 	int64_t ns = 0, l;
 
@@ -797,7 +830,7 @@ static uint64_t
 hst_trim_ended(int64_t goal)
 {
 	struct hst_proc *p, *oldest;
-	struct hst_anchor *it;
+	struct hst_anchor_priv *it;
 	struct hst_ring *r;
 	uint64_t dropped = 0;
 	int d, progress;
@@ -841,7 +874,7 @@ hst_trim_live(int64_t goal)
 {
 	uint32_t l = hst_live_cap(goal), lo = hst_floor();
 	struct hst_proc *p;
-	struct hst_anchor *it;
+	struct hst_anchor_priv *it;
 	struct hst_ring *r;
 	uint64_t dropped = 0;
 	int d;
@@ -952,7 +985,7 @@ HST_Maintain(double now)
 	const struct cnf_values *c = CNF_Get();
 	double limit = now - c->retention;
 	struct hst_proc *p, **pp;
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 	unsigned dropped = 0, tries;
 
 	for (pp = &hst.procs; (p = *pp) != NULL;) {
@@ -965,8 +998,8 @@ HST_Maintain(double now)
 			dropped++;
 			continue;
 		}
-		dropped += hst_trim(&p->ring, limit, 1);
-		for (a = p->anchors; a != NULL; a = a->all)
+		dropped += hst_trim(&hst_pp(p)->ring, limit, 1);
+		for (a = hst_pp(p)->anchors; a != NULL; a = a->all)
 			dropped += hst_trim(&a->ring, limit, 1);
 		pp = &p->next;
 	}
@@ -1004,7 +1037,9 @@ HST_Stats(json_object *into)
 json_object *
 HST_Frames(const struct hst_anchor *a)
 {
-	return a->frames != NULL ? json_tokener_parse(a->frames) : NULL;
+	const char *f = hst_ap(a)->frames;
+
+	return f != NULL ? json_tokener_parse(f) : NULL;
 }
 
 int
