@@ -1,6 +1,7 @@
 /*
  * history-int.h - the history's insides, shared by its files only:
  *   history.c  the model: processes, anchors, rings of samples; retention
+ *   budget.c   the memory the history holds, trimmed within max-memory
  * Nothing outside them includes this header.
  */
 #ifndef JHOOKD_HISTORY_INT_H
@@ -56,5 +57,27 @@ hst_at(const struct hst_ring *r, uint32_t i)
 
 /* ------------------------------------------------------------ history.c */
 struct ser_view hst_view(const struct hst_ring *r);
+/*
+ * Moves a ring of process p to ncap slots (oldest first), keeping its
+ * newest samples; the samples dropped, or -1 when out of memory.
+ */
+int	 hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap);
+/* Forgets a process: unlinks and frees it (never while a caller holds it). */
+void	 hst_remove(struct hst_proc *p);
+
+/* ------------------------------------------------------------- budget.c */
+/* Counts (sign 1) or uncounts (sign -1) one allocation of process p. */
+void	 hst_note(struct hst_proc *p, const void *ptr, int sign);
+/* Uncounts a process as a whole, when it is freed. */
+void	 hst_forget(const struct hst_proc *p);
+/* Samples a series may hold now: samples, or less under memory pressure. */
+uint32_t hst_want(void);
+/*
+ * Keeps the history within max-memory.  Ended processes are freed only
+ * when whole is set: from HST_Maintain, never while a caller may hold one.
+ */
+void	 hst_budget(int whole);
+/* The budget's part of status. */
+void	 hst_budget_stats(json_object *into);
 
 #endif /* JHOOKD_HISTORY_INT_H */

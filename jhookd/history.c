@@ -1,6 +1,6 @@
 /*
  * history.c - processes, anchors and their samples, kept in memory within
- * the configured budget and mirrored in the history file (store.c).
+ * the configured budget (budget.c) and mirrored in the history file (store.c).
  *
  * Records of the history file (one JSON object each, "k" names the kind):
  *   proc    a process is first seen: pid, start, exe, t
@@ -11,24 +11,11 @@
  *           every other anchor of the process repeats its last sample
  *   series  written by compaction: pid, start, id (absent: the process's
  *           total/peak series) and "s": [[t, a, b], ...]
- *
- * Memory: every allocation the history holds (process and anchor records,
- * an anchor's frames as JSON text, the rings of samples) is counted at its
- * malloc_usable_size() plus the allocator's header, in hst.mem and in its
- * process's mem.  Over max-memory, history is dropped down to 7/8 of it
- * (hst_budget): first the samples of ended processes (the process that
- * ended first, the oldest half of its samples at a time, down to its last
- * sample); then the oldest samples of every live series, evenly, by lowering
- * the number of samples a series may hold (never below window + 2, which
- * trend.c needs: the window and the sample that just left it); then, in
- * HST_Maintain only, ended processes whole, the one that ended first first.
- * The cap is raised again once the history is under 3/4 of the budget.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,35 +28,9 @@ static struct {
 	unsigned	 nprocs;
 	double		 last_compaction;
 	uint64_t	 dropped_by_age;
-	int64_t		 mem;		/* bytes held, every process summed */
-	uint32_t	 series_cap;	/* samples a live series may hold, under pressure */
-	int		 trimming;	/* in a trimming episode (logged once) */
-	int		 warned;	/* the budget cannot be met, said once */
-	uint64_t	 trims;		/* trimming episodes */
-	uint64_t	 mem_samples;	/* samples dropped for memory */
-	uint64_t	 mem_procs;	/* ended processes dropped for memory */
-} hst = { .series_cap = UINT32_MAX };
-
-static void hst_budget(int whole);
+} hst;
 
 /* ---------------------------------------------------------------- memory */
-
-/* What one allocation takes from the heap: its usable size and header. */
-static int64_t
-hst_sz(const void *ptr)
-{
-	return ptr != NULL ? (int64_t)(malloc_usable_size((void *)ptr) + sizeof(size_t)) : 0;
-}
-
-/* Counts (sign 1) or uncounts (sign -1) one allocation of process p. */
-static void
-hst_note(struct hst_proc *p, const void *ptr, int sign)
-{
-	int64_t n = sign * hst_sz(ptr);
-
-	hst.mem += n;
-	p->mem += n;
-}
 
 static char *
 hst_strdup(struct hst_proc *p, const char *s)
@@ -89,12 +50,6 @@ hst_free_str(struct hst_proc *p, char *s)
 	free(s);
 }
 
-int64_t
-HST_Memory(void)
-{
-	return hst.mem;
-}
-
 /* ----------------------------------------------------------------- rings */
 
 struct ser_view
@@ -103,20 +58,11 @@ hst_view(const struct hst_ring *r)
 	return (struct ser_view){ r->s, r->cap, r->cap ? (r->head + r->cap - r->n) % r->cap : 0, r->n };
 }
 
-/* Samples a series may hold now: samples, or less under memory pressure. */
-static uint32_t
-hst_want(void)
-{
-	uint32_t want = (uint32_t)CNF_Get()->samples;
-
-	return hst.series_cap < want ? hst.series_cap : want;
-}
-
 /*
  * Moves a ring of process p to ncap slots (oldest first), keeping its
  * newest samples; the samples dropped, or -1 when out of memory.
  */
-static int
+int
 hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap)
 {
 	uint32_t keep = r->n < ncap ? r->n : ncap, i;
@@ -277,7 +223,7 @@ hst_free_proc(struct hst_proc *p)
 {
 	struct hst_anchor_priv *a, *n;
 
-	hst.mem -= p->mem;
+	hst_forget(p);
 	for (a = hst_pp(p)->anchors; a != NULL; a = n) {
 		n = a->all;
 		free(a->frames);
@@ -288,6 +234,27 @@ hst_free_proc(struct hst_proc *p)
 	free(hst_pp(p)->ring.s);
 	free(p->exe);
 	free(hst_pp(p));
+}
+
+/* Unlinks the process *pp points to and frees it. */
+static void
+hst_unlink(struct hst_proc **pp)
+{
+	struct hst_proc *p = *pp;
+
+	*pp = p->next;
+	hst_free_proc(p);
+	hst.nprocs--;
+}
+
+void
+hst_remove(struct hst_proc *p)
+{
+	struct hst_proc **pp;
+
+	for (pp = &hst.procs; *pp != p; pp = &(*pp)->next)
+		;
+	hst_unlink(pp);
 }
 
 static struct hst_proc *
@@ -769,216 +736,6 @@ hst_halve(void)
 	}
 }
 
-/* ---------------------------------------------------------------- budget */
-
-/* Samples a live series keeps whatever the pressure: the trend's window. */
-static uint32_t
-hst_floor(void)
-{
-	const struct cnf_values *c = CNF_Get();
-	uint64_t f = (uint64_t)c->window + 2;
-
-	return f < (uint64_t)c->samples ? (uint32_t)f : (uint32_t)c->samples;
-}
-
-/* The next ring of process p after r (NULL: the first), or NULL. */
-static struct hst_ring *
-hst_next_ring(struct hst_proc *p, struct hst_ring *r, struct hst_anchor_priv **it)
-{
-	if (r == NULL) {
-		*it = hst_pp(p)->anchors;
-		return &hst_pp(p)->ring;
-	}
-	if (*it == NULL)
-		return NULL;
-	r = &(*it)->ring;
-	*it = (*it)->all;
-	return r;
-}
-
-/*
- * The samples every live series may hold for the history to stay within
- * goal once they are all full (series still growing included): what is
- * left of goal after everything but the live rings, shared evenly.
- */
-static uint32_t
-hst_live_cap(int64_t goal)
-{
-	int64_t room = goal - hst.mem, per = (int64_t)sizeof(struct ser_sample);
-	struct hst_proc *p;
-	struct hst_anchor_priv *it;
-	struct hst_ring *r;
-	int64_t ns = 0, l;
-
-	for (p = hst.procs; p != NULL; p = p->next)
-		if (p->state != HST_ENDED)
-			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it)) {
-				room += hst_sz(r->s);
-				room -= 2 * (int64_t)sizeof(size_t);	/* header and rounding */
-				ns++;
-			}
-	if (ns == 0)
-		return UINT32_MAX;
-	if (room <= 0)
-		return 0;
-	l = room / (ns * per);
-	return l >= UINT32_MAX ? UINT32_MAX : (uint32_t)l;
-}
-
-/* Ended processes, the first ended first: samples down to goal; dropped. */
-static uint64_t
-hst_trim_ended(int64_t goal)
-{
-	struct hst_proc *p, *oldest;
-	struct hst_anchor_priv *it;
-	struct hst_ring *r;
-	uint64_t dropped = 0;
-	int d, progress;
-
-	/* Room a ring holds beyond its samples is freed first: no loss. */
-	for (p = hst.procs; p != NULL && hst.mem > goal; p = p->next)
-		if (p->state == HST_ENDED)
-			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it))
-				if (r->n > 0 && r->cap > r->n)
-					hst_resize(p, r, r->n);
-	while (hst.mem > goal) {
-		oldest = NULL;
-		for (p = hst.procs; p != NULL; p = p->next)
-			if (p->state == HST_ENDED && p->mem > 0 &&
-			    (oldest == NULL || p->ended < oldest->ended)) {
-				for (r = hst_next_ring(p, NULL, &it); r != NULL;
-				    r = hst_next_ring(p, r, &it))
-					if (r->n > 1)
-						break;
-				if (r != NULL)
-					oldest = p;
-			}
-		if (oldest == NULL)
-			break;
-		/* Its older half goes, down to its last sample. */
-		progress = 0;
-		for (r = hst_next_ring(oldest, NULL, &it); r != NULL; r = hst_next_ring(oldest, r, &it))
-			if (r->n > 1 && (d = hst_resize(oldest, r, r->n - r->n / 2)) > 0) {
-				dropped += (uint64_t)d;
-				progress = 1;
-			}
-		if (!progress)
-			break;	/* out of memory to move the rings */
-	}
-	return dropped;
-}
-
-/* Live series, evenly: the cap that keeps the history within goal. */
-static uint64_t
-hst_trim_live(int64_t goal)
-{
-	uint32_t l = hst_live_cap(goal), lo = hst_floor();
-	struct hst_proc *p;
-	struct hst_anchor_priv *it;
-	struct hst_ring *r;
-	uint64_t dropped = 0;
-	int d;
-
-	if (l < lo)
-		l = lo;
-	if (l >= hst_want())
-		return 0;
-	hst.series_cap = l;
-	for (p = hst.procs; p != NULL; p = p->next)
-		if (p->state != HST_ENDED)
-			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it))
-				if (r->cap > l && (d = hst_resize(p, r, l)) > 0)
-					dropped += (uint64_t)d;
-	return dropped;
-}
-
-/* Ended processes whole, the first ended first, down to goal; dropped. */
-static unsigned
-hst_drop_ended(int64_t goal)
-{
-	struct hst_proc *p, **pp, **oldest;
-	unsigned dropped = 0;
-
-	while (hst.mem > goal) {
-		oldest = NULL;
-		for (pp = &hst.procs; (p = *pp) != NULL; pp = &p->next)
-			if (p->state == HST_ENDED && (oldest == NULL || p->ended < (*oldest)->ended))
-				oldest = pp;
-		if (oldest == NULL)
-			break;
-		p = *oldest;
-		*oldest = p->next;
-		hst_free_proc(p);
-		hst.nprocs--;
-		dropped++;
-	}
-	return dropped;
-}
-
-/* Lets series grow again when the history is well under its budget. */
-static void
-hst_relax(int64_t budget)
-{
-	uint32_t l;
-
-	if (hst.series_cap == UINT32_MAX || (l = hst_live_cap(budget - budget / 8)) <= hst.series_cap)
-		return;
-	hst.series_cap = l >= (uint64_t)CNF_Get()->samples ? UINT32_MAX : l;
-	LOG_Debug("history memory %lld bytes: a series may hold %u samples again",
-	    (long long)hst.mem, hst_want());
-}
-
-/*
- * Keeps the history within max-memory (see the top of the file).  Ended
- * processes are freed only when whole is set: from HST_Maintain, never
- * while a caller may hold one.
- */
-static void
-hst_budget(int whole)
-{
-	int64_t budget = CNF_Get()->max_memory, goal = budget - budget / 8, before = hst.mem;
-	uint64_t ended = 0, live = 0;
-	unsigned procs = 0;
-
-	if (hst.mem <= budget) {
-		if (whole && hst.mem <= budget - budget / 4) {
-			hst_relax(budget);
-			if (hst.trimming)
-				LOG_Debug("history memory %lld bytes, under 3/4 of max-memory "
-				    "again", (long long)hst.mem);
-			hst.trimming = hst.warned = 0;
-		}
-		return;
-	}
-	ended = hst_trim_ended(goal);
-	if (hst.mem > goal)
-		live = hst_trim_live(goal);
-	if (hst.mem > goal && whole)
-		procs = hst_drop_ended(goal);
-	hst.mem_samples += ended + live;
-	hst.mem_procs += procs;
-	if (!hst.trimming) {
-		hst.trimming = 1;
-		hst.trims++;
-		LOG_Info("history memory %lld bytes is over max-memory %lld: dropped %llu "
-		    "samples of ended processes, %llu of live series (%u samples a series "
-		    "now), %u ended processes; %lld bytes now", (long long)before,
-		    (long long)budget, (unsigned long long)ended, (unsigned long long)live,
-		    hst_want(), procs, (long long)hst.mem);
-	} else {
-		LOG_Debug("history memory %lld bytes: dropped %llu + %llu samples, %u "
-		    "processes; %lld bytes now", (long long)before, (unsigned long long)ended,
-		    (unsigned long long)live, procs, (long long)hst.mem);
-	}
-	if (hst.mem > budget && !hst.warned && (whole || hst.series_cap <= hst_floor())) {
-		hst.warned = 1;
-		LOG_Warn("history memory %lld bytes stays over max-memory %lld: the live "
-		    "processes' anchors and their last %u samples take that much; raise "
-		    "max-memory or lower max-anchors or window", (long long)hst.mem,
-		    (long long)budget, hst_floor());
-	}
-}
-
 void
 HST_Maintain(double now)
 {
@@ -992,9 +749,7 @@ HST_Maintain(double now)
 		int too_many = hst.nprocs > (unsigned)c->max_processes && p->next == NULL;
 
 		if (p->state == HST_ENDED && (p->ended < limit || too_many)) {
-			*pp = p->next;
-			hst_free_proc(p);
-			hst.nprocs--;
+			hst_unlink(pp);
 			dropped++;
 			continue;
 		}
@@ -1024,14 +779,7 @@ HST_Stats(json_object *into)
 	json_object_object_add(into, "processes_kept", json_object_new_int64(hst.nprocs));
 	json_object_object_add(into, "samples_dropped_by_retention",
 	    json_object_new_int64((int64_t)hst.dropped_by_age));
-	json_object_object_add(into, "history_memory_bytes", json_object_new_int64(hst.mem));
-	json_object_object_add(into, "max_memory", json_object_new_int64(CNF_Get()->max_memory));
-	json_object_object_add(into, "samples_per_series", json_object_new_int64(hst_want()));
-	json_object_object_add(into, "samples_dropped_for_memory",
-	    json_object_new_int64((int64_t)hst.mem_samples));
-	json_object_object_add(into, "processes_dropped_for_memory",
-	    json_object_new_int64((int64_t)hst.mem_procs));
-	json_object_object_add(into, "memory_trims", json_object_new_int64((int64_t)hst.trims));
+	hst_budget_stats(into);
 }
 
 json_object *
