@@ -1,21 +1,8 @@
 /*
  * history.c - processes, anchors and their samples, kept in memory within
- * the configured budget (budget.c) and mirrored in the history file (store.c).
- *
- * Records of the history file (one JSON object each, "k" names the kind):
- *   proc    a process is first seen: pid, start, exe, t
- *   end     a process ended: pid, start, t
- *   anchor  an anchor is first seen: pid, start, id, size, frames
- *   poll    one poll: pid, start, t, total, peak, n (anchors in the answer)
- *           and "a": [[id, alloc, free], ...] for the anchors that changed;
- *           every other anchor of the process repeats its last sample
- *   series  written by compaction: pid, start, id (absent: the process's
- *           total/peak series) and "s": [[t, a, b], ...]
+ * the configured budget (budget.c) and mirrored in the history file
+ * (journal.c, store.c).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +13,10 @@
 static struct {
 	struct hst_proc	*procs;		/* newest first */
 	unsigned	 nprocs;
-	double		 last_compaction;
 	uint64_t	 dropped_by_age;
 } hst;
 
-/* ---------------------------------------------------------------- memory */
+/* --------------------------------------------------------------- strings */
 
 static char *
 hst_strdup(struct hst_proc *p, const char *s)
@@ -48,6 +34,13 @@ hst_free_str(struct hst_proc *p, char *s)
 	if (s != NULL)
 		hst_note(p, s, -1);
 	free(s);
+}
+
+void
+hst_set_exe(struct hst_proc *p, const char *exe)
+{
+	hst_free_str(p, p->exe);
+	p->exe = hst_strdup(p, exe);
 }
 
 /* ----------------------------------------------------------------- rings */
@@ -86,7 +79,7 @@ hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap)
 	return dropped;
 }
 
-static void
+void
 hst_push(struct hst_proc *p, struct hst_ring *r, double t, uint64_t a, uint64_t b)
 {
 	uint32_t want = hst_want(), ncap;
@@ -158,7 +151,7 @@ HST_FindPid(long pid)
 	return best;
 }
 
-static struct hst_anchor_priv *
+struct hst_anchor_priv *
 hst_find_anchor(const struct hst_proc *p, const char *id)
 {
 	struct hst_anchor_priv *a;
@@ -207,17 +200,6 @@ HST_AnchorSeries(const struct hst_anchor *a)
 	return hst_view(&hst_ap(a)->ring);
 }
 
-static json_object *
-hst_key(const char *kind, const struct hst_proc *p)
-{
-	json_object *r = json_object_new_object();
-
-	json_object_object_add(r, "k", json_object_new_string(kind));
-	json_object_object_add(r, "pid", json_object_new_int64(p->pid));
-	json_object_object_add(r, "start", json_object_new_int64((int64_t)p->start));
-	return r;
-}
-
 static void
 hst_free_proc(struct hst_proc *p)
 {
@@ -257,7 +239,7 @@ hst_remove(struct hst_proc *p)
 	hst_unlink(pp);
 }
 
-static struct hst_proc *
+struct hst_proc *
 hst_new_proc(long pid, unsigned long long start, double t)
 {
 	struct hst_proc_priv *pp = calloc(1, sizeof *pp);
@@ -281,17 +263,13 @@ struct hst_proc *
 HST_Seen(long pid, unsigned long long start, double now)
 {
 	struct hst_proc *p = HST_Find(pid, start);
-	json_object *r;
 
 	if (p != NULL)
 		return p;
 	if ((p = hst_new_proc(pid, start, now)) == NULL)
 		return NULL;
 	LOG_Info("process %ld found", pid);
-	r = hst_key("proc", p);
-	json_object_object_add(r, "t", json_object_new_double(now));
-	STO_Append(r);
-	json_object_put(r);
+	hst_write_proc(p, now, NULL);
 	hst_budget(0);
 	return p;
 }
@@ -299,8 +277,6 @@ HST_Seen(long pid, unsigned long long start, double now)
 void
 HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why)
 {
-	json_object *r;
-
 	if (why != NULL)
 		snprintf(p->error, sizeof p->error, "%s", why);
 	if (p->state == st || p->state == HST_ENDED)
@@ -310,16 +286,13 @@ HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why)
 		return;
 	p->ended = now;
 	LOG_Info("process %ld (%s) ended", p->pid, p->exe ? p->exe : "?");
-	r = hst_key("end", p);
-	json_object_object_add(r, "t", json_object_new_double(now));
-	STO_Append(r);
+	hst_write_end(p);
 	STO_Commit();
-	json_object_put(r);
 }
 
 /* -------------------------------------------------------------- anchors */
 
-static const char *
+const char *
 hst_str(json_object *o, const char *key)
 {
 	json_object *v;
@@ -329,7 +302,7 @@ hst_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int
+int
 hst_int(json_object *o, const char *key, int64_t *out)
 {
 	json_object *v;
@@ -376,7 +349,7 @@ hst_anchor_id(uint64_t size, json_object *frames, char id[HST_ID_LEN + 1])
 	snprintf(id, HST_ID_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
-static struct hst_anchor_priv *
+struct hst_anchor_priv *
 hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *frames)
 {
 	struct hst_proc_priv *pp = hst_pp(p);
@@ -410,30 +383,8 @@ hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *f
 	return a;
 }
 
-static void
-hst_write_anchor(const struct hst_proc *p, const struct hst_anchor_priv *a)
-{
-	json_object *r = hst_key("anchor", p);
-
-	json_object_object_add(r, "id", json_object_new_string(a->pub.id));
-	json_object_object_add(r, "size", json_object_new_int64((int64_t)a->pub.size));
-	json_object_object_add(r, "frames", HST_Frames(&a->pub));
-	STO_Append(r);
-	json_object_put(r);
-}
-
-/* The last sample's values, or zeros. */
-static void
-hst_last(const struct hst_ring *r, uint64_t *a, uint64_t *b)
-{
-	const struct ser_sample *s = r->n > 0 ? hst_at(r, r->n - 1) : NULL;
-
-	*a = s ? s->a : 0;
-	*b = s ? s->b : 0;
-}
-
 /* The trend of an anchor after a new sample. */
-static void
+void
 hst_evaluate(struct hst_anchor_priv *a)
 {
 	struct ser_view v = hst_view(&a->ring);
@@ -455,13 +406,23 @@ hst_evaluate_all(struct hst_proc *p)
 	p->nsuspects = n;
 }
 
+/* After the anchors' samples of a poll: the process's, and the verdicts. */
+void
+hst_polled(struct hst_proc *p, double t, uint64_t total, uint64_t peak, uint64_t n)
+{
+	hst_push(p, &hst_pp(p)->ring, t, total, peak);
+	p->anchors_seen = n;
+	p->last = t;
+	p->polls++;
+	hst_evaluate_all(p);
+}
+
 int
 HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len)
 {
-	json_object *anchors, *rec, *changes, *row, *frames;
+	json_object *anchors, *changes, *frames;
 	int64_t size, alloc, fr, total = 0, peak = 0;
 	struct hst_anchor_priv *a;
-	uint64_t la, lb;
 	const char *exe;
 	char id[HST_ID_LEN + 1];
 	size_t i, n;
@@ -472,13 +433,8 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 		return -1;
 	}
 	if ((exe = hst_str(leak, "exe")) != NULL && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {
-		hst_free_str(p, p->exe);
-		p->exe = hst_strdup(p, exe);
-		rec = hst_key("proc", p);
-		json_object_object_add(rec, "t", json_object_new_double(p->first));
-		json_object_object_add(rec, "exe", json_object_new_string(exe));
-		STO_Append(rec);
-		json_object_put(rec);
+		hst_set_exe(p, exe);
+		hst_write_proc(p, p->first, exe);
 	}
 	hst_int(leak, "total_bytes", &total);
 	hst_int(leak, "peak_bytes", &peak);
@@ -505,225 +461,20 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 	}
 	changes = json_object_new_array();
 	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
-		hst_last(&a->ring, &la, &lb);
-		if (a->ring.n == 0 || la != a->new_a || lb != a->new_b) {
-			row = json_object_new_array();
-			json_object_array_add(row, json_object_new_string(a->pub.id));
-			json_object_array_add(row, json_object_new_int64((int64_t)a->new_a));
-			json_object_array_add(row, json_object_new_int64((int64_t)a->new_b));
-			json_object_array_add(changes, row);
-		}
+		hst_poll_change(changes, a);	/* before its new sample is in */
 		hst_push(p, &a->ring, t, a->new_a, a->new_b);
 	}
-	hst_push(p, &hst_pp(p)->ring, t, (uint64_t)total, (uint64_t)peak);
-	p->anchors_seen = n;
-	p->last = t;
-	p->polls++;
-	hst_evaluate_all(p);
+	hst_polled(p, t, (uint64_t)total, (uint64_t)peak, n);
 	hst_budget(0);
-	rec = hst_key("poll", p);
-	json_object_object_add(rec, "t", json_object_new_double(t));
-	json_object_object_add(rec, "total", json_object_new_int64(total));
-	json_object_object_add(rec, "peak", json_object_new_int64(peak));
-	json_object_object_add(rec, "n", json_object_new_int64((int64_t)n));
-	json_object_object_add(rec, "a", changes);
-	STO_Append(rec);
+	hst_write_poll(p, t, total, peak, n, changes);
 	STO_Commit();
-	json_object_put(rec);
 	return 0;
 }
 
-/* --------------------------------------------------------------- replay */
-
-static int
-hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
-{
-	json_object *changes, *row;
-	int64_t total = 0, peak = 0, n = 0;
-	struct hst_anchor_priv *a;
-	uint64_t la, lb;
-	size_t i, len;
-
-	if (!json_object_object_get_ex(rec, "a", &changes) ||
-	    !json_object_is_type(changes, json_type_array))
-		return -1;
-	hst_int(rec, "total", &total);
-	hst_int(rec, "peak", &peak);
-	hst_int(rec, "n", &n);
-	len = json_object_array_length(changes);
-	for (i = 0; i < len; i++) {
-		row = json_object_array_get_idx(changes, i);
-		if (json_object_array_length(row) != 3)
-			return -1;
-		a = hst_find_anchor(p, json_object_get_string(json_object_array_get_idx(row, 0)));
-		if (a == NULL)
-			continue;	/* its definition was lost: skip it */
-		hst_push(p, &a->ring, t,
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
-	}
-	/* Every anchor that did not change repeats its last sample. */
-	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
-		if (a->ring.n > 0 && hst_at(&a->ring, a->ring.n - 1)->t == t)
-			continue;
-		hst_last(&a->ring, &la, &lb);
-		hst_push(p, &a->ring, t, la, lb);
-	}
-	hst_push(p, &hst_pp(p)->ring, t, (uint64_t)total, (uint64_t)peak);
-	p->anchors_seen = (uint64_t)n;
-	p->last = t;
-	p->polls++;
-	hst_evaluate_all(p);
-	return 0;
-}
-
-static int
-hst_replay_series(struct hst_proc *p, json_object *rec)
-{
-	json_object *s, *row;
-	struct hst_anchor_priv *a = NULL;
-	struct hst_ring *r = &hst_pp(p)->ring;
-	const char *id = hst_str(rec, "id");
-	size_t i, n;
-
-	if (id != NULL) {
-		if ((a = hst_find_anchor(p, id)) == NULL)
-			return -1;
-		r = &a->ring;
-	}
-	if (!json_object_object_get_ex(rec, "s", &s) || !json_object_is_type(s, json_type_array))
-		return -1;
-	n = json_object_array_length(s);
-	for (i = 0; i < n; i++) {
-		row = json_object_array_get_idx(s, i);
-		if (json_object_array_length(row) != 3)
-			return -1;
-		hst_push(p, r, json_object_get_double(json_object_array_get_idx(row, 0)),
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
-		if (a != NULL)
-			hst_evaluate(a);
-	}
-	if (a == NULL && n > 0) {
-		p->last = hst_at(r, r->n - 1)->t;
-		p->polls += n;
-	}
-	return 0;
-}
-
-int
-HST_Replay(json_object *rec)
-{
-	const char *kind = hst_str(rec, "k"), *s;
-	int64_t pid, start, size;
-	struct hst_proc *p;
-	json_object *frames, *v;
-	double t = 0;
-
-	if (kind == NULL || hst_int(rec, "pid", &pid) || hst_int(rec, "start", &start))
-		return -1;
-	if (json_object_object_get_ex(rec, "t", &v))
-		t = json_object_get_double(v);
-	p = HST_Find((long)pid, (unsigned long long)start);
-	if (strcmp(kind, "proc") == 0) {
-		if (p == NULL && (p = hst_new_proc((long)pid, (unsigned long long)start, t)) == NULL)
-			return -1;
-		/* Until an agent answers again, a process from the file is not known live. */
-		p->state = HST_UNREACHABLE;
-		snprintf(p->error, sizeof p->error, "not polled since jhookd started");
-		if ((s = hst_str(rec, "exe")) != NULL) {
-			hst_free_str(p, p->exe);
-			p->exe = hst_strdup(p, s);
-		}
-		return 0;
-	}
-	if (p == NULL)
-		return -1;
-	if (strcmp(kind, "end") == 0) {
-		p->state = HST_ENDED;
-		p->ended = t;
-		return 0;
-	}
-	if (strcmp(kind, "anchor") == 0) {
-		if ((s = hst_str(rec, "id")) == NULL || strlen(s) != HST_ID_LEN ||
-		    hst_int(rec, "size", &size) || !json_object_object_get_ex(rec, "frames", &frames))
-			return -1;
-		/* Over max-anchors it is not kept, which is no error in the file. */
-		if (hst_find_anchor(p, s) == NULL)
-			hst_new_anchor(p, s, (uint64_t)size, frames);
-		return 0;
-	}
-	if (strcmp(kind, "poll") == 0)
-		return hst_replay_poll(p, rec, t);
-	if (strcmp(kind, "series") == 0)
-		return hst_replay_series(p, rec);
-	return -1;
-}
-
-/* ----------------------------------------------------------- compaction */
-
-static json_object *
-hst_series(const struct hst_proc *p, const struct hst_anchor_priv *a)
-{
-	const struct hst_ring *r = a ? &a->ring : &hst_pp(p)->ring;
-	json_object *rec = hst_key("series", p), *s = json_object_new_array(), *row;
-	const struct ser_sample *x;
-	uint32_t i;
-
-	if (a != NULL)
-		json_object_object_add(rec, "id", json_object_new_string(a->pub.id));
-	for (i = 0; i < r->n; i++) {
-		x = hst_at(r, i);
-		row = json_object_new_array();
-		json_object_array_add(row, json_object_new_double(x->t));
-		json_object_array_add(row, json_object_new_int64((int64_t)x->a));
-		json_object_array_add(row, json_object_new_int64((int64_t)x->b));
-		json_object_array_add(s, row);
-	}
-	json_object_object_add(rec, "s", s);
-	return rec;
-}
-
-static void
-hst_emit(json_object *rec)
-{
-	STO_Append(rec);
-	json_object_put(rec);
-}
-
-/* Writes everything remembered, oldest process first. */
-static void
-hst_write_all(void)
-{
-	struct hst_proc *p, *order[4096];
-	struct hst_anchor_priv *a;
-	json_object *r;
-	unsigned n = 0;
-
-	for (p = hst.procs; p != NULL && n < 4096; p = p->next)
-		order[n++] = p;
-	while (n-- > 0) {
-		p = order[n];
-		r = hst_key("proc", p);
-		json_object_object_add(r, "t", json_object_new_double(p->first));
-		if (p->exe != NULL)
-			json_object_object_add(r, "exe", json_object_new_string(p->exe));
-		hst_emit(r);
-		hst_emit(hst_series(p, NULL));
-		for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
-			hst_write_anchor(p, a);
-			hst_emit(hst_series(p, a));
-		}
-		if (p->state == HST_ENDED) {
-			r = hst_key("end", p);
-			json_object_object_add(r, "t", json_object_new_double(p->ended));
-			hst_emit(r);
-		}
-	}
-}
+/* ------------------------------------------------------------- retention */
 
 /* Halves every series, for a file that is still too large. */
-static void
+void
 hst_halve(void)
 {
 	struct hst_proc *p;
@@ -743,7 +494,7 @@ HST_Maintain(double now)
 	double limit = now - c->retention;
 	struct hst_proc *p, **pp;
 	struct hst_anchor_priv *a;
-	unsigned dropped = 0, tries;
+	unsigned dropped = 0;
 
 	for (pp = &hst.procs; (p = *pp) != NULL;) {
 		int too_many = hst.nprocs > (unsigned)c->max_processes && p->next == NULL;
@@ -760,17 +511,7 @@ HST_Maintain(double now)
 	}
 	hst.dropped_by_age += dropped;
 	hst_budget(1);
-	if (STO_Size() <= c->max_disk &&
-	    !(dropped > 0 && now - hst.last_compaction > c->retention / 10))
-		return;
-	hst.last_compaction = now;
-	for (tries = 0; tries < 8; tries++) {
-		if (STO_Compact(hst_write_all) != 0 || STO_Size() <= c->max_disk / 2)
-			break;
-		LOG_Warn("history still over half of max-disk after compaction: "
-		    "dropping the older half of every series");
-		hst_halve();
-	}
+	hst_compact(now, dropped);
 }
 
 void
