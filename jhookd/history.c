@@ -1,75 +1,22 @@
 /*
  * history.c - processes, anchors and their samples, kept in memory within
- * the configured budget and mirrored in the history file (store.c).
- *
- * Records of the history file (one JSON object each, "k" names the kind):
- *   proc    a process is first seen: pid, start, exe, t
- *   end     a process ended: pid, start, t
- *   anchor  an anchor is first seen: pid, start, id, size, frames
- *   poll    one poll: pid, start, t, total, peak, n (anchors in the answer)
- *           and "a": [[id, alloc, free], ...] for the anchors that changed;
- *           every other anchor of the process repeats its last sample
- *   series  written by compaction: pid, start, id (absent: the process's
- *           total/peak series) and "s": [[t, a, b], ...]
- *
- * Memory: every allocation the history holds (process and anchor records,
- * an anchor's frames as JSON text, the rings of samples) is counted at its
- * malloc_usable_size() plus the allocator's header, in hst.mem and in its
- * process's mem.  Over max-memory, history is dropped down to 7/8 of it
- * (hst_budget): first the samples of ended processes (the process that
- * ended first, the oldest half of its samples at a time, down to its last
- * sample); then the oldest samples of every live series, evenly, by lowering
- * the number of samples a series may hold (never below window + 2, which
- * trend.c needs: the window and the sample that just left it); then, in
- * HST_Maintain only, ended processes whole, the one that ended first first.
- * The cap is raised again once the history is under 3/4 of the budget.
+ * the configured budget (budget.c) and mirrored in the history file
+ * (journal.c, store.c).
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jhookd.h"
-#include "history.h"
+#include "history-int.h"
 
 static struct {
 	struct hst_proc	*procs;		/* newest first */
 	unsigned	 nprocs;
-	double		 last_compaction;
 	uint64_t	 dropped_by_age;
-	int64_t		 mem;		/* bytes held, every process summed */
-	uint32_t	 series_cap;	/* samples a live series may hold, under pressure */
-	int		 trimming;	/* in a trimming episode (logged once) */
-	int		 warned;	/* the budget cannot be met, said once */
-	uint64_t	 trims;		/* trimming episodes */
-	uint64_t	 mem_samples;	/* samples dropped for memory */
-	uint64_t	 mem_procs;	/* ended processes dropped for memory */
-} hst = { .series_cap = UINT32_MAX };
+} hst;
 
-static void hst_budget(int whole);
-
-/* ---------------------------------------------------------------- memory */
-
-/* What one allocation takes from the heap: its usable size and header. */
-static int64_t
-hst_sz(const void *ptr)
-{
-	return ptr != NULL ? (int64_t)(malloc_usable_size((void *)ptr) + sizeof(size_t)) : 0;
-}
-
-/* Counts (sign 1) or uncounts (sign -1) one allocation of process p. */
-static void
-hst_note(struct hst_proc *p, const void *ptr, int sign)
-{
-	int64_t n = sign * hst_sz(ptr);
-
-	hst.mem += n;
-	p->mem += n;
-}
+/* --------------------------------------------------------------- strings */
 
 static char *
 hst_strdup(struct hst_proc *p, const char *s)
@@ -89,38 +36,30 @@ hst_free_str(struct hst_proc *p, char *s)
 	free(s);
 }
 
-int64_t
-HST_Memory(void)
+void
+hst_set_exe(struct hst_proc *p, const char *exe)
 {
-	return hst.mem;
+	hst_free_str(p, p->exe);
+	p->exe = hst_strdup(p, exe);
 }
 
 /* ----------------------------------------------------------------- rings */
 
-const struct hst_sample *
-hst_at(const struct hst_ring *r, uint32_t i)
+struct ser_view
+hst_view(const struct hst_ring *r)
 {
-	return &r->s[(r->head + r->cap - r->n + i) % r->cap];
-}
-
-/* Samples a series may hold now: samples, or less under memory pressure. */
-static uint32_t
-hst_want(void)
-{
-	uint32_t want = (uint32_t)CNF_Get()->samples;
-
-	return hst.series_cap < want ? hst.series_cap : want;
+	return (struct ser_view){ r->s, r->cap, r->cap ? (r->head + r->cap - r->n) % r->cap : 0, r->n };
 }
 
 /*
  * Moves a ring of process p to ncap slots (oldest first), keeping its
  * newest samples; the samples dropped, or -1 when out of memory.
  */
-static int
+int
 hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap)
 {
 	uint32_t keep = r->n < ncap ? r->n : ncap, i;
-	struct hst_sample *ns;
+	struct ser_sample *ns;
 	int dropped = (int)(r->n - keep);
 
 	if (ncap == r->cap)
@@ -140,7 +79,7 @@ hst_resize(struct hst_proc *p, struct hst_ring *r, uint32_t ncap)
 	return dropped;
 }
 
-static void
+void
 hst_push(struct hst_proc *p, struct hst_ring *r, double t, uint64_t a, uint64_t b)
 {
 	uint32_t want = hst_want(), ncap;
@@ -154,7 +93,7 @@ hst_push(struct hst_proc *p, struct hst_ring *r, double t, uint64_t a, uint64_t 
 	}
 	if (r->cap == 0)
 		return;
-	r->s[r->head] = (struct hst_sample){ t, a, b };
+	r->s[r->head] = (struct ser_sample){ t, a, b };
 	r->head = (r->head + 1) % r->cap;
 	if (r->n < r->cap)
 		r->n++;
@@ -212,56 +151,104 @@ HST_FindPid(long pid)
 	return best;
 }
 
-struct hst_anchor *
-HST_FindAnchor(struct hst_proc *p, const char *id)
+struct hst_anchor_priv *
+hst_find_anchor(const struct hst_proc *p, const char *id)
 {
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 
 	if (strlen(id) != HST_ID_LEN)
 		return NULL;
-	for (a = p->buckets[hst_bucket(id)]; a != NULL; a = a->next)
-		if (strcmp(a->id, id) == 0)
+	for (a = hst_pp(p)->buckets[hst_bucket(id)]; a != NULL; a = a->next)
+		if (strcmp(a->pub.id, id) == 0)
 			return a;
 	return NULL;
 }
 
-static json_object *
-hst_key(const char *kind, const struct hst_proc *p)
+const struct hst_anchor *
+HST_FindAnchor(const struct hst_proc *p, const char *id)
 {
-	json_object *r = json_object_new_object();
+	struct hst_anchor_priv *a = hst_find_anchor(p, id);
 
-	json_object_object_add(r, "k", json_object_new_string(kind));
-	json_object_object_add(r, "pid", json_object_new_int64(p->pid));
-	json_object_object_add(r, "start", json_object_new_int64((int64_t)p->start));
-	return r;
+	return a != NULL ? &a->pub : NULL;
+}
+
+const struct hst_anchor *
+HST_Anchors(const struct hst_proc *p)
+{
+	struct hst_anchor_priv *a = hst_pp(p)->anchors;
+
+	return a != NULL ? &a->pub : NULL;
+}
+
+const struct hst_anchor *
+HST_NextAnchor(const struct hst_anchor *a)
+{
+	struct hst_anchor_priv *n = hst_ap(a)->all;
+
+	return n != NULL ? &n->pub : NULL;
+}
+
+struct ser_view
+HST_Series(const struct hst_proc *p)
+{
+	return hst_view(&hst_pp(p)->ring);
+}
+
+struct ser_view
+HST_AnchorSeries(const struct hst_anchor *a)
+{
+	return hst_view(&hst_ap(a)->ring);
 }
 
 static void
 hst_free_proc(struct hst_proc *p)
 {
-	struct hst_anchor *a, *n;
+	struct hst_anchor_priv *a, *n;
 
-	hst.mem -= p->mem;
-	for (a = p->anchors; a != NULL; a = n) {
+	hst_forget(p);
+	for (a = hst_pp(p)->anchors; a != NULL; a = n) {
 		n = a->all;
 		free(a->frames);
-		free(a->function);
+		free(a->pub.function);
 		free(a->ring.s);
 		free(a);
 	}
-	free(p->ring.s);
+	free(hst_pp(p)->ring.s);
 	free(p->exe);
-	free(p);
+	free(hst_pp(p));
 }
 
-static struct hst_proc *
+/* Unlinks the process *pp points to and frees it. */
+static void
+hst_unlink(struct hst_proc **pp)
+{
+	struct hst_proc *p = *pp;
+
+	*pp = p->next;
+	hst_free_proc(p);
+	hst.nprocs--;
+}
+
+void
+hst_remove(struct hst_proc *p)
+{
+	struct hst_proc **pp;
+
+	for (pp = &hst.procs; *pp != p; pp = &(*pp)->next)
+		;
+	hst_unlink(pp);
+}
+
+struct hst_proc *
 hst_new_proc(long pid, unsigned long long start, double t)
 {
-	struct hst_proc *p = calloc(1, sizeof *p);
+	struct hst_proc_priv *pp = calloc(1, sizeof *pp);
+	struct hst_proc *p;
 
-	if (p == NULL)
+	if (pp == NULL)
 		return NULL;
-	hst_note(p, p, 1);
+	p = &pp->pub;
+	hst_note(p, pp, 1);
 	p->pid = pid;
 	p->start = start;
 	p->first = t;
@@ -276,17 +263,13 @@ struct hst_proc *
 HST_Seen(long pid, unsigned long long start, double now)
 {
 	struct hst_proc *p = HST_Find(pid, start);
-	json_object *r;
 
 	if (p != NULL)
 		return p;
 	if ((p = hst_new_proc(pid, start, now)) == NULL)
 		return NULL;
 	LOG_Info("process %ld found", pid);
-	r = hst_key("proc", p);
-	json_object_object_add(r, "t", json_object_new_double(now));
-	STO_Append(r);
-	json_object_put(r);
+	hst_write_proc(p, now, NULL);
 	hst_budget(0);
 	return p;
 }
@@ -294,8 +277,6 @@ HST_Seen(long pid, unsigned long long start, double now)
 void
 HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why)
 {
-	json_object *r;
-
 	if (why != NULL)
 		snprintf(p->error, sizeof p->error, "%s", why);
 	if (p->state == st || p->state == HST_ENDED)
@@ -305,16 +286,13 @@ HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why)
 		return;
 	p->ended = now;
 	LOG_Info("process %ld (%s) ended", p->pid, p->exe ? p->exe : "?");
-	r = hst_key("end", p);
-	json_object_object_add(r, "t", json_object_new_double(now));
-	STO_Append(r);
+	hst_write_end(p);
 	STO_Commit();
-	json_object_put(r);
 }
 
 /* -------------------------------------------------------------- anchors */
 
-static const char *
+const char *
 hst_str(json_object *o, const char *key)
 {
 	json_object *v;
@@ -324,7 +302,7 @@ hst_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int
+int
 hst_int(json_object *o, const char *key, int64_t *out)
 {
 	json_object *v;
@@ -371,10 +349,11 @@ hst_anchor_id(uint64_t size, json_object *frames, char id[HST_ID_LEN + 1])
 	snprintf(id, HST_ID_LEN + 1, "%016llx", (unsigned long long)h);
 }
 
-static struct hst_anchor *
+struct hst_anchor_priv *
 hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *frames)
 {
-	struct hst_anchor *a;
+	struct hst_proc_priv *pp = hst_pp(p);
+	struct hst_anchor_priv *a;
 	const char *fn;
 	size_t i, n;
 
@@ -385,68 +364,65 @@ hst_new_anchor(struct hst_proc *p, const char *id, uint64_t size, json_object *f
 	if ((a = calloc(1, sizeof *a)) == NULL)
 		return NULL;
 	hst_note(p, a, 1);
-	memcpy(a->id, id, HST_ID_LEN + 1);
-	a->size = size;
+	memcpy(a->pub.id, id, HST_ID_LEN + 1);
+	a->pub.size = size;
 	/* As text: a parsed tree of frames takes several times more memory. */
 	if (frames != NULL)
 		a->frames = hst_strdup(p, json_object_to_json_string_ext(frames,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	n = frames && json_object_is_type(frames, json_type_array) ?
 	    json_object_array_length(frames) : 0;
-	for (i = 0; i < n && a->function == NULL; i++)
+	for (i = 0; i < n && a->pub.function == NULL; i++)
 		if ((fn = hst_str(json_object_array_get_idx(frames, i), "function")) != NULL)
-			a->function = hst_strdup(p, fn);
-	a->next = p->buckets[hst_bucket(id)];
-	p->buckets[hst_bucket(id)] = a;
-	a->all = p->anchors;
-	p->anchors = a;
+			a->pub.function = hst_strdup(p, fn);
+	a->next = pp->buckets[hst_bucket(id)];
+	pp->buckets[hst_bucket(id)] = a;
+	a->all = pp->anchors;
+	pp->anchors = a;
 	p->nanchors++;
 	return a;
 }
 
-static void
-hst_write_anchor(const struct hst_proc *p, const struct hst_anchor *a)
+/* The trend of an anchor after a new sample. */
+void
+hst_evaluate(struct hst_anchor_priv *a)
 {
-	json_object *r = hst_key("anchor", p);
+	struct ser_view v = hst_view(&a->ring);
 
-	json_object_object_add(r, "id", json_object_new_string(a->id));
-	json_object_object_add(r, "size", json_object_new_int64((int64_t)a->size));
-	json_object_object_add(r, "frames", HST_Frames(a));
-	STO_Append(r);
-	json_object_put(r);
-}
-
-/* The last sample's values, or zeros. */
-static void
-hst_last(const struct hst_ring *r, uint64_t *a, uint64_t *b)
-{
-	const struct hst_sample *s = r->n > 0 ? hst_at(r, r->n - 1) : NULL;
-
-	*a = s ? s->a : 0;
-	*b = s ? s->b : 0;
+	TRD_Evaluate(&a->pub.trend, &v);
 }
 
 /* The trend of every anchor after a new sample; counts the suspects. */
 static void
 hst_evaluate_all(struct hst_proc *p)
 {
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 	unsigned n = 0;
 
-	for (a = p->anchors; a != NULL; a = a->all) {
-		TRD_Evaluate(a);
-		n += a->trend.suspect;
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
+		hst_evaluate(a);
+		n += a->pub.trend.suspect;
 	}
 	p->nsuspects = n;
+}
+
+/* After the anchors' samples of a poll: the process's, and the verdicts. */
+void
+hst_polled(struct hst_proc *p, double t, uint64_t total, uint64_t peak, uint64_t n)
+{
+	hst_push(p, &hst_pp(p)->ring, t, total, peak);
+	p->anchors_seen = n;
+	p->last = t;
+	p->polls++;
+	hst_evaluate_all(p);
 }
 
 int
 HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len)
 {
-	json_object *anchors, *rec, *changes, *row, *frames;
+	json_object *anchors, *changes, *frames;
 	int64_t size, alloc, fr, total = 0, peak = 0;
-	struct hst_anchor *a;
-	uint64_t la, lb;
+	struct hst_anchor_priv *a;
 	const char *exe;
 	char id[HST_ID_LEN + 1];
 	size_t i, n;
@@ -457,19 +433,14 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 		return -1;
 	}
 	if ((exe = hst_str(leak, "exe")) != NULL && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {
-		hst_free_str(p, p->exe);
-		p->exe = hst_strdup(p, exe);
-		rec = hst_key("proc", p);
-		json_object_object_add(rec, "t", json_object_new_double(p->first));
-		json_object_object_add(rec, "exe", json_object_new_string(exe));
-		STO_Append(rec);
-		json_object_put(rec);
+		hst_set_exe(p, exe);
+		hst_write_proc(p, p->first, exe);
 	}
 	hst_int(leak, "total_bytes", &total);
 	hst_int(leak, "peak_bytes", &peak);
 	n = json_object_array_length(anchors);
 	/* An anchor absent from the answer (a new generation) is at zero. */
-	for (a = p->anchors; a != NULL; a = a->all)
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all)
 		a->new_a = a->new_b = 0;
 	for (i = 0; i < n; i++) {
 		json_object *j = json_object_array_get_idx(anchors, i);
@@ -479,7 +450,7 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 			continue;
 		json_object_object_get_ex(j, "frames", &frames);
 		hst_anchor_id((uint64_t)size, frames, id);
-		if ((a = HST_FindAnchor(p, id)) == NULL) {
+		if ((a = hst_find_anchor(p, id)) == NULL) {
 			if ((a = hst_new_anchor(p, id, (uint64_t)size, frames)) == NULL)
 				continue;
 			hst_write_anchor(p, a);
@@ -489,445 +460,30 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 		a->new_b += (uint64_t)fr;
 	}
 	changes = json_object_new_array();
-	for (a = p->anchors; a != NULL; a = a->all) {
-		hst_last(&a->ring, &la, &lb);
-		if (a->ring.n == 0 || la != a->new_a || lb != a->new_b) {
-			row = json_object_new_array();
-			json_object_array_add(row, json_object_new_string(a->id));
-			json_object_array_add(row, json_object_new_int64((int64_t)a->new_a));
-			json_object_array_add(row, json_object_new_int64((int64_t)a->new_b));
-			json_object_array_add(changes, row);
-		}
+	for (a = hst_pp(p)->anchors; a != NULL; a = a->all) {
+		hst_poll_change(changes, a);	/* before its new sample is in */
 		hst_push(p, &a->ring, t, a->new_a, a->new_b);
 	}
-	hst_push(p, &p->ring, t, (uint64_t)total, (uint64_t)peak);
-	p->anchors_seen = n;
-	p->last = t;
-	p->polls++;
-	hst_evaluate_all(p);
+	hst_polled(p, t, (uint64_t)total, (uint64_t)peak, n);
 	hst_budget(0);
-	rec = hst_key("poll", p);
-	json_object_object_add(rec, "t", json_object_new_double(t));
-	json_object_object_add(rec, "total", json_object_new_int64(total));
-	json_object_object_add(rec, "peak", json_object_new_int64(peak));
-	json_object_object_add(rec, "n", json_object_new_int64((int64_t)n));
-	json_object_object_add(rec, "a", changes);
-	STO_Append(rec);
+	hst_write_poll(p, t, total, peak, n, changes);
 	STO_Commit();
-	json_object_put(rec);
 	return 0;
 }
 
-/* --------------------------------------------------------------- replay */
-
-static int
-hst_replay_poll(struct hst_proc *p, json_object *rec, double t)
-{
-	json_object *changes, *row;
-	int64_t total = 0, peak = 0, n = 0;
-	struct hst_anchor *a;
-	uint64_t la, lb;
-	size_t i, len;
-
-	if (!json_object_object_get_ex(rec, "a", &changes) ||
-	    !json_object_is_type(changes, json_type_array))
-		return -1;
-	hst_int(rec, "total", &total);
-	hst_int(rec, "peak", &peak);
-	hst_int(rec, "n", &n);
-	len = json_object_array_length(changes);
-	for (i = 0; i < len; i++) {
-		row = json_object_array_get_idx(changes, i);
-		if (json_object_array_length(row) != 3)
-			return -1;
-		a = HST_FindAnchor(p, json_object_get_string(json_object_array_get_idx(row, 0)));
-		if (a == NULL)
-			continue;	/* its definition was lost: skip it */
-		hst_push(p, &a->ring, t,
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
-	}
-	/* Every anchor that did not change repeats its last sample. */
-	for (a = p->anchors; a != NULL; a = a->all) {
-		if (a->ring.n > 0 && hst_at(&a->ring, a->ring.n - 1)->t == t)
-			continue;
-		hst_last(&a->ring, &la, &lb);
-		hst_push(p, &a->ring, t, la, lb);
-	}
-	hst_push(p, &p->ring, t, (uint64_t)total, (uint64_t)peak);
-	p->anchors_seen = (uint64_t)n;
-	p->last = t;
-	p->polls++;
-	hst_evaluate_all(p);
-	return 0;
-}
-
-static int
-hst_replay_series(struct hst_proc *p, json_object *rec)
-{
-	json_object *s, *row;
-	struct hst_anchor *a = NULL;
-	struct hst_ring *r = &p->ring;
-	const char *id = hst_str(rec, "id");
-	size_t i, n;
-
-	if (id != NULL) {
-		if ((a = HST_FindAnchor(p, id)) == NULL)
-			return -1;
-		r = &a->ring;
-	}
-	if (!json_object_object_get_ex(rec, "s", &s) || !json_object_is_type(s, json_type_array))
-		return -1;
-	n = json_object_array_length(s);
-	for (i = 0; i < n; i++) {
-		row = json_object_array_get_idx(s, i);
-		if (json_object_array_length(row) != 3)
-			return -1;
-		hst_push(p, r, json_object_get_double(json_object_array_get_idx(row, 0)),
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1)),
-		    (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 2)));
-		if (a != NULL)
-			TRD_Evaluate(a);
-	}
-	if (a == NULL && n > 0) {
-		p->last = hst_at(r, r->n - 1)->t;
-		p->polls += n;
-	}
-	return 0;
-}
-
-int
-HST_Replay(json_object *rec)
-{
-	const char *kind = hst_str(rec, "k"), *s;
-	int64_t pid, start, size;
-	struct hst_proc *p;
-	json_object *frames, *v;
-	double t = 0;
-
-	if (kind == NULL || hst_int(rec, "pid", &pid) || hst_int(rec, "start", &start))
-		return -1;
-	if (json_object_object_get_ex(rec, "t", &v))
-		t = json_object_get_double(v);
-	p = HST_Find((long)pid, (unsigned long long)start);
-	if (strcmp(kind, "proc") == 0) {
-		if (p == NULL && (p = hst_new_proc((long)pid, (unsigned long long)start, t)) == NULL)
-			return -1;
-		/* Until an agent answers again, a process from the file is not known live. */
-		p->state = HST_UNREACHABLE;
-		snprintf(p->error, sizeof p->error, "not polled since jhookd started");
-		if ((s = hst_str(rec, "exe")) != NULL) {
-			hst_free_str(p, p->exe);
-			p->exe = hst_strdup(p, s);
-		}
-		return 0;
-	}
-	if (p == NULL)
-		return -1;
-	if (strcmp(kind, "end") == 0) {
-		p->state = HST_ENDED;
-		p->ended = t;
-		return 0;
-	}
-	if (strcmp(kind, "anchor") == 0) {
-		if ((s = hst_str(rec, "id")) == NULL || strlen(s) != HST_ID_LEN ||
-		    hst_int(rec, "size", &size) || !json_object_object_get_ex(rec, "frames", &frames))
-			return -1;
-		/* Over max-anchors it is not kept, which is no error in the file. */
-		if (HST_FindAnchor(p, s) == NULL)
-			hst_new_anchor(p, s, (uint64_t)size, frames);
-		return 0;
-	}
-	if (strcmp(kind, "poll") == 0)
-		return hst_replay_poll(p, rec, t);
-	if (strcmp(kind, "series") == 0)
-		return hst_replay_series(p, rec);
-	return -1;
-}
-
-/* ----------------------------------------------------------- compaction */
-
-static json_object *
-hst_series(const struct hst_proc *p, const struct hst_anchor *a)
-{
-	const struct hst_ring *r = a ? &a->ring : &p->ring;
-	json_object *rec = hst_key("series", p), *s = json_object_new_array(), *row;
-	const struct hst_sample *x;
-	uint32_t i;
-
-	if (a != NULL)
-		json_object_object_add(rec, "id", json_object_new_string(a->id));
-	for (i = 0; i < r->n; i++) {
-		x = hst_at(r, i);
-		row = json_object_new_array();
-		json_object_array_add(row, json_object_new_double(x->t));
-		json_object_array_add(row, json_object_new_int64((int64_t)x->a));
-		json_object_array_add(row, json_object_new_int64((int64_t)x->b));
-		json_object_array_add(s, row);
-	}
-	json_object_object_add(rec, "s", s);
-	return rec;
-}
-
-static void
-hst_emit(json_object *rec)
-{
-	STO_Append(rec);
-	json_object_put(rec);
-}
-
-/* Writes everything remembered, oldest process first. */
-static void
-hst_write_all(void)
-{
-	struct hst_proc *p, *order[4096];
-	struct hst_anchor *a;
-	json_object *r;
-	unsigned n = 0;
-
-	for (p = hst.procs; p != NULL && n < 4096; p = p->next)
-		order[n++] = p;
-	while (n-- > 0) {
-		p = order[n];
-		r = hst_key("proc", p);
-		json_object_object_add(r, "t", json_object_new_double(p->first));
-		if (p->exe != NULL)
-			json_object_object_add(r, "exe", json_object_new_string(p->exe));
-		hst_emit(r);
-		hst_emit(hst_series(p, NULL));
-		for (a = p->anchors; a != NULL; a = a->all) {
-			hst_write_anchor(p, a);
-			hst_emit(hst_series(p, a));
-		}
-		if (p->state == HST_ENDED) {
-			r = hst_key("end", p);
-			json_object_object_add(r, "t", json_object_new_double(p->ended));
-			hst_emit(r);
-		}
-	}
-}
+/* ------------------------------------------------------------- retention */
 
 /* Halves every series, for a file that is still too large. */
-static void
+void
 hst_halve(void)
 {
 	struct hst_proc *p;
-	struct hst_anchor *a;
+	struct hst_anchor_priv *a;
 
 	for (p = hst.procs; p != NULL; p = p->next) {
-		p->ring.n -= p->ring.n / 2;
-		for (a = p->anchors; a != NULL; a = a->all)
+		hst_pp(p)->ring.n -= hst_pp(p)->ring.n / 2;
+		for (a = hst_pp(p)->anchors; a != NULL; a = a->all)
 			a->ring.n -= a->ring.n / 2;
-	}
-}
-
-/* ---------------------------------------------------------------- budget */
-
-/* Samples a live series keeps whatever the pressure: the trend's window. */
-static uint32_t
-hst_floor(void)
-{
-	const struct cnf_values *c = CNF_Get();
-	uint64_t f = (uint64_t)c->window + 2;
-
-	return f < (uint64_t)c->samples ? (uint32_t)f : (uint32_t)c->samples;
-}
-
-/* The next ring of process p after r (NULL: the first), or NULL. */
-static struct hst_ring *
-hst_next_ring(struct hst_proc *p, struct hst_ring *r, struct hst_anchor **it)
-{
-	if (r == NULL) {
-		*it = p->anchors;
-		return &p->ring;
-	}
-	if (*it == NULL)
-		return NULL;
-	r = &(*it)->ring;
-	*it = (*it)->all;
-	return r;
-}
-
-/*
- * The samples every live series may hold for the history to stay within
- * goal once they are all full (series still growing included): what is
- * left of goal after everything but the live rings, shared evenly.
- */
-static uint32_t
-hst_live_cap(int64_t goal)
-{
-	int64_t room = goal - hst.mem, per = (int64_t)sizeof(struct hst_sample);
-	struct hst_proc *p;
-	struct hst_anchor *it;
-	struct hst_ring *r;
-	int64_t ns = 0, l;
-
-	for (p = hst.procs; p != NULL; p = p->next)
-		if (p->state != HST_ENDED)
-			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it)) {
-				room += hst_sz(r->s);
-				room -= 2 * (int64_t)sizeof(size_t);	/* header and rounding */
-				ns++;
-			}
-	if (ns == 0)
-		return UINT32_MAX;
-	if (room <= 0)
-		return 0;
-	l = room / (ns * per);
-	return l >= UINT32_MAX ? UINT32_MAX : (uint32_t)l;
-}
-
-/* Ended processes, the first ended first: samples down to goal; dropped. */
-static uint64_t
-hst_trim_ended(int64_t goal)
-{
-	struct hst_proc *p, *oldest;
-	struct hst_anchor *it;
-	struct hst_ring *r;
-	uint64_t dropped = 0;
-	int d, progress;
-
-	/* Room a ring holds beyond its samples is freed first: no loss. */
-	for (p = hst.procs; p != NULL && hst.mem > goal; p = p->next)
-		if (p->state == HST_ENDED)
-			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it))
-				if (r->n > 0 && r->cap > r->n)
-					hst_resize(p, r, r->n);
-	while (hst.mem > goal) {
-		oldest = NULL;
-		for (p = hst.procs; p != NULL; p = p->next)
-			if (p->state == HST_ENDED && p->mem > 0 &&
-			    (oldest == NULL || p->ended < oldest->ended)) {
-				for (r = hst_next_ring(p, NULL, &it); r != NULL;
-				    r = hst_next_ring(p, r, &it))
-					if (r->n > 1)
-						break;
-				if (r != NULL)
-					oldest = p;
-			}
-		if (oldest == NULL)
-			break;
-		/* Its older half goes, down to its last sample. */
-		progress = 0;
-		for (r = hst_next_ring(oldest, NULL, &it); r != NULL; r = hst_next_ring(oldest, r, &it))
-			if (r->n > 1 && (d = hst_resize(oldest, r, r->n - r->n / 2)) > 0) {
-				dropped += (uint64_t)d;
-				progress = 1;
-			}
-		if (!progress)
-			break;	/* out of memory to move the rings */
-	}
-	return dropped;
-}
-
-/* Live series, evenly: the cap that keeps the history within goal. */
-static uint64_t
-hst_trim_live(int64_t goal)
-{
-	uint32_t l = hst_live_cap(goal), lo = hst_floor();
-	struct hst_proc *p;
-	struct hst_anchor *it;
-	struct hst_ring *r;
-	uint64_t dropped = 0;
-	int d;
-
-	if (l < lo)
-		l = lo;
-	if (l >= hst_want())
-		return 0;
-	hst.series_cap = l;
-	for (p = hst.procs; p != NULL; p = p->next)
-		if (p->state != HST_ENDED)
-			for (r = hst_next_ring(p, NULL, &it); r != NULL; r = hst_next_ring(p, r, &it))
-				if (r->cap > l && (d = hst_resize(p, r, l)) > 0)
-					dropped += (uint64_t)d;
-	return dropped;
-}
-
-/* Ended processes whole, the first ended first, down to goal; dropped. */
-static unsigned
-hst_drop_ended(int64_t goal)
-{
-	struct hst_proc *p, **pp, **oldest;
-	unsigned dropped = 0;
-
-	while (hst.mem > goal) {
-		oldest = NULL;
-		for (pp = &hst.procs; (p = *pp) != NULL; pp = &p->next)
-			if (p->state == HST_ENDED && (oldest == NULL || p->ended < (*oldest)->ended))
-				oldest = pp;
-		if (oldest == NULL)
-			break;
-		p = *oldest;
-		*oldest = p->next;
-		hst_free_proc(p);
-		hst.nprocs--;
-		dropped++;
-	}
-	return dropped;
-}
-
-/* Lets series grow again when the history is well under its budget. */
-static void
-hst_relax(int64_t budget)
-{
-	uint32_t l;
-
-	if (hst.series_cap == UINT32_MAX || (l = hst_live_cap(budget - budget / 8)) <= hst.series_cap)
-		return;
-	hst.series_cap = l >= (uint64_t)CNF_Get()->samples ? UINT32_MAX : l;
-	LOG_Debug("history memory %lld bytes: a series may hold %u samples again",
-	    (long long)hst.mem, hst_want());
-}
-
-/*
- * Keeps the history within max-memory (see the top of the file).  Ended
- * processes are freed only when whole is set: from HST_Maintain, never
- * while a caller may hold one.
- */
-static void
-hst_budget(int whole)
-{
-	int64_t budget = CNF_Get()->max_memory, goal = budget - budget / 8, before = hst.mem;
-	uint64_t ended = 0, live = 0;
-	unsigned procs = 0;
-
-	if (hst.mem <= budget) {
-		if (whole && hst.mem <= budget - budget / 4) {
-			hst_relax(budget);
-			if (hst.trimming)
-				LOG_Debug("history memory %lld bytes, under 3/4 of max-memory "
-				    "again", (long long)hst.mem);
-			hst.trimming = hst.warned = 0;
-		}
-		return;
-	}
-	ended = hst_trim_ended(goal);
-	if (hst.mem > goal)
-		live = hst_trim_live(goal);
-	if (hst.mem > goal && whole)
-		procs = hst_drop_ended(goal);
-	hst.mem_samples += ended + live;
-	hst.mem_procs += procs;
-	if (!hst.trimming) {
-		hst.trimming = 1;
-		hst.trims++;
-		LOG_Info("history memory %lld bytes is over max-memory %lld: dropped %llu "
-		    "samples of ended processes, %llu of live series (%u samples a series "
-		    "now), %u ended processes; %lld bytes now", (long long)before,
-		    (long long)budget, (unsigned long long)ended, (unsigned long long)live,
-		    hst_want(), procs, (long long)hst.mem);
-	} else {
-		LOG_Debug("history memory %lld bytes: dropped %llu + %llu samples, %u "
-		    "processes; %lld bytes now", (long long)before, (unsigned long long)ended,
-		    (unsigned long long)live, procs, (long long)hst.mem);
-	}
-	if (hst.mem > budget && !hst.warned && (whole || hst.series_cap <= hst_floor())) {
-		hst.warned = 1;
-		LOG_Warn("history memory %lld bytes stays over max-memory %lld: the live "
-		    "processes' anchors and their last %u samples take that much; raise "
-		    "max-memory or lower max-anchors or window", (long long)hst.mem,
-		    (long long)budget, hst_floor());
 	}
 }
 
@@ -937,37 +493,25 @@ HST_Maintain(double now)
 	const struct cnf_values *c = CNF_Get();
 	double limit = now - c->retention;
 	struct hst_proc *p, **pp;
-	struct hst_anchor *a;
-	unsigned dropped = 0, tries;
+	struct hst_anchor_priv *a;
+	unsigned dropped = 0;
 
 	for (pp = &hst.procs; (p = *pp) != NULL;) {
 		int too_many = hst.nprocs > (unsigned)c->max_processes && p->next == NULL;
 
 		if (p->state == HST_ENDED && (p->ended < limit || too_many)) {
-			*pp = p->next;
-			hst_free_proc(p);
-			hst.nprocs--;
+			hst_unlink(pp);
 			dropped++;
 			continue;
 		}
-		dropped += hst_trim(&p->ring, limit, 1);
-		for (a = p->anchors; a != NULL; a = a->all)
+		dropped += hst_trim(&hst_pp(p)->ring, limit, 1);
+		for (a = hst_pp(p)->anchors; a != NULL; a = a->all)
 			dropped += hst_trim(&a->ring, limit, 1);
 		pp = &p->next;
 	}
 	hst.dropped_by_age += dropped;
 	hst_budget(1);
-	if (STO_Size() <= c->max_disk &&
-	    !(dropped > 0 && now - hst.last_compaction > c->retention / 10))
-		return;
-	hst.last_compaction = now;
-	for (tries = 0; tries < 8; tries++) {
-		if (STO_Compact(hst_write_all) != 0 || STO_Size() <= c->max_disk / 2)
-			break;
-		LOG_Warn("history still over half of max-disk after compaction: "
-		    "dropping the older half of every series");
-		hst_halve();
-	}
+	hst_compact(now, dropped);
 }
 
 void
@@ -976,20 +520,15 @@ HST_Stats(json_object *into)
 	json_object_object_add(into, "processes_kept", json_object_new_int64(hst.nprocs));
 	json_object_object_add(into, "samples_dropped_by_retention",
 	    json_object_new_int64((int64_t)hst.dropped_by_age));
-	json_object_object_add(into, "history_memory_bytes", json_object_new_int64(hst.mem));
-	json_object_object_add(into, "max_memory", json_object_new_int64(CNF_Get()->max_memory));
-	json_object_object_add(into, "samples_per_series", json_object_new_int64(hst_want()));
-	json_object_object_add(into, "samples_dropped_for_memory",
-	    json_object_new_int64((int64_t)hst.mem_samples));
-	json_object_object_add(into, "processes_dropped_for_memory",
-	    json_object_new_int64((int64_t)hst.mem_procs));
-	json_object_object_add(into, "memory_trims", json_object_new_int64((int64_t)hst.trims));
+	hst_budget_stats(into);
 }
 
 json_object *
 HST_Frames(const struct hst_anchor *a)
 {
-	return a->frames != NULL ? json_tokener_parse(a->frames) : NULL;
+	const char *f = hst_ap(a)->frames;
+
+	return f != NULL ? json_tokener_parse(f) : NULL;
 }
 
 int

@@ -8,6 +8,10 @@
  * file name, offset in the module), which does not depend on where the
  * modules were loaded, so the same call site has the same id in the next
  * run of the program, and across restarts of jhookd.
+ *
+ * The rest of jhookd sees a process's record and an anchor's identity and
+ * verdict; the rings, hash chains and lists behind them are the history's
+ * own (history-int.h), read only through the functions below.
  */
 #ifndef JHOOKD_HISTORY_H
 #define JHOOKD_HISTORY_H
@@ -17,47 +21,14 @@
 
 #include <json-c/json.h>
 
+#include "series.h"
+#include "trend.h"
+
 #define HST_ID_LEN	16		/* hex digits of an anchor id */
 
 enum hst_state { HST_LIVE, HST_UNREACHABLE, HST_ENDED };
 
-struct hst_sample {
-	double		 t;
-	uint64_t	 a;		/* alloc (anchor) or total bytes (process) */
-	uint64_t	 b;		/* free (anchor) or peak bytes (process) */
-};
-
-/* A ring of samples, oldest first when read with hst_at(). */
-struct hst_ring {
-	struct hst_sample	*s;
-	uint32_t		 cap;
-	uint32_t		 head;	/* next slot to write */
-	uint32_t		 n;
-};
-
-struct hst_trend {
-	int		 suspect;
-	double		 first_seen;	/* when it became a suspect, 0 if never */
-	double		 rate;		/* blocks per second over the window */
-	double		 growth;	/* blocks gained over the window */
-	int64_t		 old_max;	/* highest diff before the window */
-	int		 has_old;
-};
-
-struct hst_anchor {
-	char			 id[HST_ID_LEN + 1];
-	uint64_t		 size;
-	char			*frames;	/* as the agent sent them, JSON text */
-	char			*function;	/* first named frame, or NULL */
-	struct hst_ring		 ring;
-	struct hst_trend	 trend;
-	uint64_t		 new_a, new_b;	/* summed while reading one answer */
-	struct hst_anchor	*next;		/* in the process's hash chain */
-	struct hst_anchor	*all;		/* in the process's list */
-};
-
-#define HST_BUCKETS	256
-
+/* A process; agents.c keeps its poll counters (errors, timeouts, latency). */
 struct hst_proc {
 	long			 pid;
 	unsigned long long	 start;
@@ -72,12 +43,17 @@ struct hst_proc {
 	uint64_t		 anchors_seen;	/* in the agent's last answer */
 	uint64_t		 dropped;	/* anchors over max-anchors */
 	int64_t			 mem;		/* bytes of history it holds */
-	struct hst_ring		 ring;		/* total and peak bytes */
-	struct hst_anchor	*buckets[HST_BUCKETS];
-	struct hst_anchor	*anchors;	/* every anchor, newest first */
 	unsigned		 nanchors;
 	unsigned		 nsuspects;
 	struct hst_proc		*next;
+};
+
+/* An anchor of a process, read only outside the history. */
+struct hst_anchor {
+	char			 id[HST_ID_LEN + 1];
+	uint64_t		 size;
+	char			*function;	/* first named frame, or NULL */
+	struct trd_state	 trend;
 };
 
 int	 HST_Initialise(void);
@@ -87,7 +63,15 @@ struct hst_proc *HST_Processes(void);
 struct hst_proc *HST_Find(long pid, unsigned long long start);
 /* The newest process with that pid (live first). */
 struct hst_proc *HST_FindPid(long pid);
-struct hst_anchor *HST_FindAnchor(struct hst_proc *p, const char *id);
+/* A process's anchors, newest first: the first, then each one's next. */
+const struct hst_anchor *HST_Anchors(const struct hst_proc *p);
+const struct hst_anchor *HST_NextAnchor(const struct hst_anchor *a);
+const struct hst_anchor *HST_FindAnchor(const struct hst_proc *p, const char *id);
+/* A process's total and peak bytes, an anchor's alloc and free, as views. */
+struct ser_view HST_Series(const struct hst_proc *p);
+struct ser_view HST_AnchorSeries(const struct hst_anchor *a);
+/* An anchor's frames, parsed (a new reference: put it), or NULL. */
+json_object *HST_Frames(const struct hst_anchor *a);
 /* A process seen now (created and recorded when new). */
 struct hst_proc *HST_Seen(long pid, unsigned long long start, double now);
 void	 HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why);
@@ -101,18 +85,5 @@ void	 HST_Maintain(double now);
 void	 HST_Stats(json_object *into);
 /* Bytes the history holds in memory (samples, anchors, processes). */
 int64_t	 HST_Memory(void);
-/* An anchor's frames, parsed (a new reference: put it), or NULL. */
-json_object *HST_Frames(const struct hst_anchor *a);
-
-/* Sample i (0 = oldest) of a ring. */
-const struct hst_sample *hst_at(const struct hst_ring *r, uint32_t i);
-static inline int64_t
-hst_diff(const struct hst_sample *s)
-{
-	return (int64_t)(s->a - s->b);
-}
-
-/* trend.c: the verdict on an anchor after its newest sample. */
-void	 TRD_Evaluate(struct hst_anchor *a);
 
 #endif /* JHOOKD_HISTORY_H */

@@ -123,7 +123,8 @@ web_anchor_labels(struct evbuffer *b, const struct hst_proc *p, const struct hst
 static void
 web_proc_metric(struct evbuffer *b, const char *name, const char *help, int which)
 {
-	const struct hst_sample *s;
+	const struct ser_sample *s;
+	struct ser_view series;
 	struct hst_proc *p;
 	double v;
 
@@ -131,7 +132,8 @@ web_proc_metric(struct evbuffer *b, const char *name, const char *help, int whic
 	for (p = HST_Processes(); p != NULL; p = p->next) {
 		if (p->state == HST_ENDED)
 			continue;
-		s = p->ring.n ? hst_at(&p->ring, p->ring.n - 1) : NULL;
+		series = HST_Series(p);
+		s = ser_last(&series);
 		switch (which) {
 		case 0: v = s ? (double)s->a : 0; break;
 		case 1: v = s ? (double)s->b : 0; break;
@@ -150,21 +152,22 @@ static void
 web_suspect_metric(struct evbuffer *b, const char *name, const char *help, int which)
 {
 	struct hst_proc *p;
-	struct hst_anchor *a;
-	const struct hst_sample *s;
+	const struct hst_anchor *a;
+	const struct ser_sample *s;
+	struct ser_view series;
 	double v;
 
 	web_help(b, name, "gauge", help);
 	for (p = HST_Processes(); p != NULL; p = p->next) {
 		if (p->state == HST_ENDED)
 			continue;
-		for (a = p->anchors; a != NULL; a = a->all) {
-			if (!a->trend.suspect || a->ring.n == 0)
+		for (a = HST_Anchors(p); a != NULL; a = HST_NextAnchor(a)) {
+			series = HST_AnchorSeries(a);
+			if (!a->trend.suspect || (s = ser_last(&series)) == NULL)
 				continue;
-			s = hst_at(&a->ring, a->ring.n - 1);
-			v = which == 0 ? (double)hst_diff(s) : which == 1 ? a->trend.rate :
+			v = which == 0 ? (double)ser_diff(s) : which == 1 ? a->trend.rate :
 			    which == 2 ? a->trend.rate * (double)a->size :
-			    (double)hst_diff(s) * (double)a->size;
+			    (double)ser_diff(s) * (double)a->size;
 			evbuffer_add_printf(b, "%s", name);
 			web_anchor_labels(b, p, a);
 			evbuffer_add_printf(b, " %.17g\n", v);
@@ -233,18 +236,18 @@ web_metrics(struct evhttp_request *req)
 static void
 web_plot(struct evbuffer *b, const struct hst_anchor *a)
 {
-	const struct hst_ring *r = &a->ring;
+	struct ser_view v = HST_AnchorSeries(a);
 	double t0, t1, lo = 0, hi = 1, x, y, d;
-	uint32_t i, step = r->n > 600 ? r->n / 600 : 1;
+	uint32_t i, step = v.n > 600 ? v.n / 600 : 1;
 
-	if (r->n == 0)
+	if (v.n == 0)
 		return;
-	t0 = hst_at(r, 0)->t;
-	t1 = hst_at(r, r->n - 1)->t;
+	t0 = ser_at(&v, 0)->t;
+	t1 = ser_at(&v, v.n - 1)->t;
 	if (t1 <= t0)
 		t1 = t0 + 1;
-	for (i = 0; i < r->n; i++) {
-		d = (double)hst_diff(hst_at(r, i));
+	for (i = 0; i < v.n; i++) {
+		d = (double)ser_diff(ser_at(&v, i));
 		if (d > hi)
 			hi = d;
 		if (d < lo)
@@ -265,11 +268,11 @@ web_plot(struct evbuffer *b, const struct hst_anchor *a)
 	evbuffer_add(b, "<polyline class=\"diff\" fill=\"none\" stroke=\"#c0392b\" "
 	    "stroke-width=\"1.5\" points=\"", strlen("<polyline class=\"diff\" fill=\"none\" "
 	    "stroke=\"#c0392b\" stroke-width=\"1.5\" points=\""));
-	for (i = 0; i < r->n; i += step) {
-		const struct hst_sample *s = hst_at(r, i);
+	for (i = 0; i < v.n; i += step) {
+		const struct ser_sample *s = ser_at(&v, i);
 
 		x = PLOT_L + (s->t - t0) / (t1 - t0) * (PLOT_W - PLOT_L);
-		y = (PLOT_H - PLOT_B) - ((double)hst_diff(s) - lo) / (hi - lo) * (PLOT_H - PLOT_B - 2);
+		y = (PLOT_H - PLOT_B) - ((double)ser_diff(s) - lo) / (hi - lo) * (PLOT_H - PLOT_B - 2);
 		evbuffer_add_printf(b, "%.1f,%.1f ", x, y);
 	}
 	evbuffer_add_printf(b, "\"/>\n</svg>\n");
@@ -317,9 +320,10 @@ static void
 web_page(struct evhttp_request *req)
 {
 	struct evbuffer *b = evbuffer_new();
-	const struct hst_sample *s;
+	const struct ser_sample *s;
+	struct ser_view series;
 	struct hst_proc *p;
-	struct hst_anchor *a;
+	const struct hst_anchor *a;
 	json_object *frames;
 	char when[64];
 	unsigned nsusp = 0;
@@ -335,7 +339,8 @@ web_page(struct evhttp_request *req)
 	    "<th>peak bytes</th><th>anchors</th><th>suspects</th><th class=\"l\">last poll</th></tr>\n",
 	    CNF_Get()->interval < 5 ? 5 : (int)CNF_Get()->interval);
 	for (p = HST_Processes(); p != NULL; p = p->next) {
-		s = p->ring.n ? hst_at(&p->ring, p->ring.n - 1) : NULL;
+		series = HST_Series(p);
+		s = ser_last(&series);
 		web_time(when, sizeof when, p->last);
 		evbuffer_add_printf(b, "<tr class=\"%s\"><td>%ld</td><td class=\"l\">",
 		    web_states[p->state], p->pid);
@@ -353,10 +358,11 @@ web_page(struct evhttp_request *req)
 	for (p = HST_Processes(); p != NULL; p = p->next) {
 		if (p->state == HST_ENDED)
 			continue;
-		for (a = p->anchors; a != NULL; a = a->all) {
+		for (a = HST_Anchors(p); a != NULL; a = HST_NextAnchor(a)) {
 			if (!a->trend.suspect)
 				continue;
-			s = hst_at(&a->ring, a->ring.n - 1);
+			series = HST_AnchorSeries(a);
+			s = ser_last(&series);
 			web_time(when, sizeof when, a->trend.first_seen);
 			evbuffer_add_printf(b, "<section class=\"suspect\" id=\"suspect-%s\">\n"
 			    "<h3><span class=\"function\">", a->id);
@@ -366,7 +372,7 @@ web_page(struct evhttp_request *req)
 			evbuffer_add_printf(b, ")</h3>\n<p>anchor <code>%s</code>, size %llu: "
 			    "diff <b>%lld</b> blocks, growing <b class=\"rate\">%.2f blocks/s</b> "
 			    "(%.0f bytes/s), suspect since %s</p>\n", a->id,
-			    (unsigned long long)a->size, (long long)hst_diff(s), a->trend.rate,
+			    (unsigned long long)a->size, (long long)ser_diff(s), a->trend.rate,
 			    a->trend.rate * (double)a->size, when);
 			web_plot(b, a);
 			frames = HST_Frames(a);

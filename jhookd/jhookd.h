@@ -6,6 +6,8 @@
  *   CNF  conf.c     the option table: defaults, config file, command line
  *   STO  store.c    the state directory: an append-only history file
  *   HST  history.c  processes, anchors and their samples; retention
+ *        budget.c   (the history's memory, within max-memory)
+ *        journal.c  (the history's records in the history file)
  *   TRD  trend.c    leak-trend detection (suspects) over a sample window
  *   AGT  agents.c   discovery of agent sockets and non-blocking polls
  *   RPT  report.c   the JSON documents of status/processes/suspects/history

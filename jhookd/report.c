@@ -81,7 +81,8 @@ static json_object *
 rpt_process(const struct hst_proc *p)
 {
 	json_object *o = json_object_new_object();
-	const struct hst_sample *s = p->ring.n ? hst_at(&p->ring, p->ring.n - 1) : NULL;
+	struct ser_view v = HST_Series(p);
+	const struct ser_sample *s = ser_last(&v);
 
 	rpt_add(o, "pid", rpt_i(p->pid));
 	rpt_add(o, "start", rpt_i((int64_t)p->start));
@@ -102,7 +103,7 @@ rpt_process(const struct hst_proc *p)
 	rpt_add(o, "anchors", rpt_i(p->nanchors));
 	rpt_add(o, "anchors_dropped", rpt_i((int64_t)p->dropped));
 	rpt_add(o, "suspects", rpt_i(p->nsuspects));
-	rpt_add(o, "samples", rpt_i(p->ring.n));
+	rpt_add(o, "samples", rpt_i(v.n));
 	rpt_add(o, "memory_bytes", rpt_i(p->mem));
 	return o;
 }
@@ -124,8 +125,9 @@ static json_object *
 rpt_anchor(const struct hst_proc *p, const struct hst_anchor *a, int frames)
 {
 	json_object *o = json_object_new_object();
-	const struct hst_sample *s = a->ring.n ? hst_at(&a->ring, a->ring.n - 1) : NULL;
-	int64_t diff = s ? hst_diff(s) : 0;
+	struct ser_view v = HST_AnchorSeries(a);
+	const struct ser_sample *s = ser_last(&v);
+	int64_t diff = s ? ser_diff(s) : 0;
 
 	rpt_add(o, "pid", rpt_i(p->pid));
 	rpt_add(o, "exe", rpt_s(p->exe ? p->exe : ""));
@@ -164,12 +166,12 @@ RPT_Suspects(void)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	struct hst_proc *p;
-	struct hst_anchor *a;
+	const struct hst_anchor *a;
 
 	for (p = HST_Processes(); p != NULL; p = p->next) {
 		if (p->state == HST_ENDED)
 			continue;
-		for (a = p->anchors; a != NULL; a = a->all)
+		for (a = HST_Anchors(p); a != NULL; a = HST_NextAnchor(a))
 			if (a->trend.suspect)
 				json_object_array_add(arr, rpt_anchor(p, a, 1));
 	}
@@ -179,20 +181,20 @@ RPT_Suspects(void)
 }
 
 static json_object *
-rpt_samples(const struct hst_ring *r, int anchor)
+rpt_samples(struct ser_view v, int anchor)
 {
 	json_object *arr = json_object_new_array(), *o;
-	const struct hst_sample *s;
+	const struct ser_sample *s;
 	uint32_t i;
 
-	for (i = 0; i < r->n; i++) {
-		s = hst_at(r, i);
+	for (i = 0; i < v.n; i++) {
+		s = ser_at(&v, i);
 		o = json_object_new_object();
 		rpt_add(o, "t", rpt_d(s->t));
 		rpt_add(o, anchor ? "alloc" : "total_bytes", rpt_i((int64_t)s->a));
 		rpt_add(o, anchor ? "free" : "peak_bytes", rpt_i((int64_t)s->b));
 		if (anchor)
-			rpt_add(o, "diff", rpt_i(hst_diff(s)));
+			rpt_add(o, "diff", rpt_i(ser_diff(s)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -202,7 +204,7 @@ json_object *
 RPT_History(long pid, const char *anchor, char *cause, size_t len)
 {
 	struct hst_proc *p = HST_FindPid(pid);
-	struct hst_anchor *a;
+	const struct hst_anchor *a;
 	json_object *o, *arr;
 
 	if (p == NULL) {
@@ -215,13 +217,13 @@ RPT_History(long pid, const char *anchor, char *cause, size_t len)
 			return NULL;
 		}
 		o = rpt_anchor(p, a, 1);
-		rpt_add(o, "samples", rpt_samples(&a->ring, 1));
+		rpt_add(o, "samples", rpt_samples(HST_AnchorSeries(a), 1));
 		return o;
 	}
 	o = rpt_process(p);
-	rpt_add(o, "history", rpt_samples(&p->ring, 0));
+	rpt_add(o, "history", rpt_samples(HST_Series(p), 0));
 	arr = json_object_new_array();
-	for (a = p->anchors; a != NULL; a = a->all)
+	for (a = HST_Anchors(p); a != NULL; a = HST_NextAnchor(a))
 		json_object_array_add(arr, rpt_anchor(p, a, 0));
 	rpt_add(o, "anchor_list", arr);
 	return o;

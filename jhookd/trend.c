@@ -17,34 +17,33 @@
 #include <stdint.h>
 
 #include "jhookd.h"
-#include "history.h"
+#include "trend.h"
 
 /* Folds the sample that just left the window into the old maximum. */
 static void
-trd_age(struct hst_anchor *a, uint32_t w)
+trd_age(struct trd_state *st, const struct ser_view *v, uint32_t w)
 {
-	const struct hst_ring *r = &a->ring;
 	int64_t d;
 
-	if (r->n < w + 2)
+	if (v->n < w + 2)
 		return;
-	d = hst_diff(hst_at(r, r->n - w - 2));
-	if (!a->trend.has_old || d > a->trend.old_max)
-		a->trend.old_max = d;
-	a->trend.has_old = 1;
+	d = ser_diff(ser_at(v, v->n - w - 2));
+	if (!st->has_old || d > st->old_max)
+		st->old_max = d;
+	st->has_old = 1;
 }
 
 /* Least-squares slope of diff over time for the last w + 1 samples. */
 static double
-trd_slope(const struct hst_ring *r, uint32_t w)
+trd_slope(const struct ser_view *v, uint32_t w)
 {
 	double st = 0, sd = 0, stt = 0, std = 0, t0, t, d, k = w + 1, den;
-	uint32_t i, first = r->n - w - 1;
+	uint32_t i, first = v->n - w - 1;
 
-	t0 = hst_at(r, first)->t;
-	for (i = first; i < r->n; i++) {
-		t = hst_at(r, i)->t - t0;
-		d = (double)hst_diff(hst_at(r, i));
+	t0 = ser_at(v, first)->t;
+	for (i = first; i < v->n; i++) {
+		t = ser_at(v, i)->t - t0;
+		d = (double)ser_diff(ser_at(v, i));
 		st += t;
 		sd += d;
 		stt += t * t;
@@ -55,23 +54,22 @@ trd_slope(const struct hst_ring *r, uint32_t w)
 }
 
 void
-TRD_Evaluate(struct hst_anchor *a)
+TRD_Evaluate(struct trd_state *st, const struct ser_view *v)
 {
 	const struct cnf_values *c = CNF_Get();
-	const struct hst_ring *r = &a->ring;
 	uint32_t w = (uint32_t)c->window, i, first, rises = 0;
 	int64_t d, prev, top, drawdown = 0, growth;
 	int suspect;
 
-	trd_age(a, w);
-	if (r->n < w + 1) {
-		a->trend.suspect = 0;
+	trd_age(st, v, w);
+	if (v->n < w + 1) {
+		st->suspect = 0;
 		return;
 	}
-	first = r->n - w - 1;
-	prev = top = hst_diff(hst_at(r, first));
-	for (i = first + 1; i < r->n; i++) {
-		d = hst_diff(hst_at(r, i));
+	first = v->n - w - 1;
+	prev = top = ser_diff(ser_at(v, first));
+	for (i = first + 1; i < v->n; i++) {
+		d = ser_diff(ser_at(v, i));
 		rises += d > prev;
 		if (d > top)
 			top = d;
@@ -79,14 +77,14 @@ TRD_Evaluate(struct hst_anchor *a)
 			drawdown = top - d;
 		prev = d;
 	}
-	growth = prev - hst_diff(hst_at(r, first));
+	growth = prev - ser_diff(ser_at(v, first));
 	suspect = rises >= c->rising * w && growth >= c->min_growth &&
-	    2 * drawdown <= growth && (!a->trend.has_old || prev > a->trend.old_max);
-	a->trend.growth = (double)growth;
-	a->trend.rate = trd_slope(r, w);
-	if (suspect && !a->trend.suspect)
-		a->trend.first_seen = hst_at(r, r->n - 1)->t;
+	    2 * drawdown <= growth && (!st->has_old || prev > st->old_max);
+	st->growth = (double)growth;
+	st->rate = trd_slope(v, w);
+	if (suspect && !st->suspect)
+		st->first_seen = ser_at(v, v->n - 1)->t;
 	if (!suspect)
-		a->trend.first_seen = 0;
-	a->trend.suspect = suspect;
+		st->first_seen = 0;
+	st->suspect = suspect;
 }
