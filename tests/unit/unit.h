@@ -90,4 +90,27 @@ unit_random(uint64_t *state)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+#ifdef UNIT_STANDIN_MOD_RESOLVE
+#include "agent/anchor.h"
+#include "agent/module.h"
+
+/*
+ * Stand-in for agent/module.c, whose module list needs the loader: every
+ * address lies in no known module, exactly what mod_resolve reports for an
+ * address outside every loaded object (the tests' frames are made up).
+ */
+void
+mod_resolve(const uintptr_t *addrs, unsigned n, struct anc_frame *out)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++) {
+		out[i].addr = addrs[i];
+		out[i].offset = addrs[i];
+		out[i].module = MOD_UNKNOWN;
+		out[i].unused = 0;
+	}
+}
+#endif
+
 #endif /* JHOOK_UNIT_H */
