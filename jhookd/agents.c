@@ -176,7 +176,15 @@ agt_done(struct agt_req *r)
 		agt_fail(r, cause, 0);
 		return;
 	}
-	if (p != NULL && HST_Record(p, ans.result, now, cause, sizeof cause) == 0) {
+	if (p != NULL && HST_Record(p, ans.result, now, cause, sizeof cause) != 0) {
+		/* A malformed answer: that agent is skipped, said once per process. */
+		if (strcmp(p->error, cause) != 0)
+			LOG_Warn("pid %ld: a malformed answer skipped: %s", r->pid, cause);
+		proto_answer_free(&ans);
+		agt_fail(r, cause, 0);
+		return;
+	}
+	if (p != NULL) {
 		jd_counters.polls++;
 		p->last_latency = now - r->sent;
 		p->error[0] = '\0';

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "jhookd.h"
 #include "history-int.h"
 
@@ -21,11 +22,32 @@ static struct {
 static char *
 hst_strdup(struct hst_proc *p, const char *s)
 {
-	char *d = s != NULL ? strdup(s) : NULL;
+	char *d = s != NULL ? strdup(s) : NULL, *c;
 
-	if (d != NULL)
-		hst_note(p, d, 1);
+	if (d == NULL)
+		return NULL;
+	/*
+	 * Names come from agents (a program can be called anything): control
+	 * bytes never reach the log, the page or a metric's label.
+	 */
+	for (c = d; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	hst_note(p, d, 1);
 	return d;
+}
+
+/* 1 when kept (cleaned by hst_strdup) is what raw becomes once cleaned. */
+static int
+hst_same_name(const char *kept, const char *raw)
+{
+	if (kept == NULL)
+		return 0;
+	for (; *kept != '\0' && *raw != '\0'; kept++, raw++)
+		if (*kept != *raw && !(*kept == '?' &&
+		    ((unsigned char)*raw < 0x20 || *raw == 0x7f)))
+			return 0;
+	return *kept == *raw;
 }
 
 static void
@@ -427,14 +449,13 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 	char id[HST_ID_LEN + 1];
 	size_t i, n;
 
-	if (!json_object_object_get_ex(leak, "anchors", &anchors) ||
-	    !json_object_is_type(anchors, json_type_array)) {
-		snprintf(cause, len, "the answer has no anchors");
+	/* Checked whole before any of it is used: a bad answer changes nothing. */
+	if (proto_leak_check(leak, p->pid, cause, len) != 0 ||
+	    !json_object_object_get_ex(leak, "anchors", &anchors))
 		return -1;
-	}
-	if ((exe = hst_str(leak, "exe")) != NULL && (p->exe == NULL || strcmp(p->exe, exe) != 0)) {
+	if ((exe = hst_str(leak, "exe")) != NULL && !hst_same_name(p->exe, exe)) {
 		hst_set_exe(p, exe);
-		hst_write_proc(p, p->first, exe);
+		hst_write_proc(p, p->first, p->exe);
 	}
 	hst_int(leak, "total_bytes", &total);
 	hst_int(leak, "peak_bytes", &peak);

@@ -294,3 +294,68 @@ pj_obj_at(json_object *arr, size_t i)
 	v = json_object_array_get_idx(arr, i);
 	return (v != NULL && json_object_is_type(v, json_type_object) ? v : NULL);
 }
+
+/* A frame: an object with hex addr and offset, a string module, maybe a function. */
+static int
+proto_frame_check(json_object *f)
+{
+	uint64_t	 x;
+	const char	*s;
+	json_object	*v;
+
+	if (pj_hex(f, "addr", &x) != 0 || pj_hex(f, "offset", &x) != 0 ||
+	    pj_str(f, "module", &s) != 0)
+		return (-1);
+	if (json_object_object_get_ex(f, "function", &v) &&
+	    !json_object_is_type(v, json_type_string))
+		return (-1);
+	return (0);
+}
+
+int
+proto_leak_check(json_object *doc, long pid, char *cause, size_t causelen)
+{
+	json_object	*anchors, *a, *frames;
+	const char	*s;
+	int64_t		 v, size, alloc, nfree;
+	size_t		 i, k;
+
+	if (doc == NULL || !json_object_is_type(doc, json_type_object)) {
+		snprintf(cause, causelen, "the document is not an object");
+		return (-1);
+	}
+	if (pj_int(doc, "version", &v) != 0 || pj_int(doc, "pid", &v) != 0 ||
+	    pj_str(doc, "exe", &s) != 0 || pj_int(doc, "total_bytes", &size) != 0 ||
+	    pj_int(doc, "peak_bytes", &size) != 0 || pj_arr(doc, "anchors", &anchors) != 0) {
+		snprintf(cause, causelen, "the document lacks version, pid, exe, "
+		    "total_bytes, peak_bytes or anchors, or one has the wrong type");
+		return (-1);
+	}
+	if (pid > 0 && pj_int(doc, "pid", &v) == 0 && v != pid) {
+		snprintf(cause, causelen, "the document is of pid %lld, not %ld",
+		    (long long)v, pid);
+		return (-1);
+	}
+	for (i = 0; i < json_object_array_length(anchors); i++) {
+		if ((a = pj_obj_at(anchors, i)) == NULL ||
+		    pj_int(a, "size", &size) != 0 || size < 0 ||
+		    pj_int(a, "alloc", &alloc) != 0 || alloc < 0 ||
+		    pj_int(a, "free", &nfree) != 0 || nfree < 0 || nfree > alloc) {
+			snprintf(cause, causelen, "anchors[%zu]: not an object with "
+			    "size, alloc and free (free <= alloc)", i);
+			return (-1);
+		}
+		if (pj_arr(a, "frames", &frames) != 0) {
+			snprintf(cause, causelen, "anchors[%zu]: frames is not an array", i);
+			return (-1);
+		}
+		for (k = 0; k < json_object_array_length(frames); k++) {
+			if (proto_frame_check(json_object_array_get_idx(frames, k)) != 0) {
+				snprintf(cause, causelen, "anchors[%zu].frames[%zu]: not a "
+				    "frame (hex addr and offset, a module)", i, k);
+				return (-1);
+			}
+		}
+	}
+	return (0);
+}

@@ -59,6 +59,16 @@ int	proto_answer_parse(const struct proto_table *t, const char *line, size_t len
 void	proto_answer_free(struct proto_answer *a);
 
 /*
+ * Checks a leak document (an agent's answer to leak, or an exit report)
+ * before anything of it is used: the header fields of their types, pid when
+ * given (> 0), every anchor an object with size, alloc, free (free <=
+ * alloc) and frames, every frame an object with hex addr and offset and a
+ * string module.  0, or -1 with the first fault in cause ("anchors[3]:
+ * frames is not an array").
+ */
+int	proto_leak_check(json_object *doc, long pid, char *cause, size_t causelen);
+
+/*
  * Typed getters: 0 and the value when o is an object whose key holds one of
  * that type; -1 otherwise (missing, null, or another type).  pj_hex takes
  * the protocol's "0x..." strings.
