@@ -26,11 +26,11 @@
 static int
 jint(json_object *o, const char *key, long long *out)
 {
-	json_object *v;
+	int64_t v;
 
-	if (!json_object_object_get_ex(o, key, &v))
+	if (pj_int(o, key, &v) != 0)
 		return 0;
-	*out = json_object_get_int64(v);
+	*out = (long long)v;
 	return 1;
 }
 
@@ -46,19 +46,15 @@ jget_int(json_object *o, const char *key)
 static const char *
 jget_str(json_object *o, const char *key)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return "";
-	return json_object_get_string(v);
+	return pj_str_or(o, key, "");
 }
 
 static int
 jget_bool(json_object *o, const char *key)
 {
-	json_object *v;
+	int v;
 
-	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+	return pj_bool(o, key, &v) == 0 && v;
 }
 
 /* key=value for every member of a flat result (the set-* answers). */

@@ -30,6 +30,15 @@ dmn_int(json_object *o, const char *k)
 	return pj_int(o, k, &v) == 0 ? (long long)v : 0;
 }
 
+/* An array member, NULL when missing or not an array. */
+static json_object *
+dmn_arr(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return pj_arr(o, k, &v) == 0 ? v : NULL;
+}
+
 static double
 dmn_num(json_object *o, const char *k)
 {
@@ -54,8 +63,9 @@ dmn_time(double t, char *buf, size_t len)
 static void
 dmn_status(json_object *r)
 {
-	json_object *p = json_object_object_get(r, "processes");
+	json_object *p = NULL;
 
+	pj_obj(r, "processes", &p);
 	printf("jhookd pid %lld, up %.0f s, polling every %g s (timeout %g s) as \"%s\"\n",
 	    dmn_int(r, "pid"), dmn_num(r, "uptime"), dmn_num(r, "interval"),
 	    dmn_num(r, "timeout"), dmn_str(r, "consumer"));
@@ -78,7 +88,7 @@ dmn_status(json_object *r)
 static void
 dmn_processes(json_object *r)
 {
-	json_object *arr = json_object_object_get(r, "processes"), *p;
+	json_object *arr = dmn_arr(r, "processes"), *p;
 	size_t i, n = arr ? json_object_array_length(arr) : 0;
 
 	printf("%s%7s  %-11s %6s %12s %12s %7s %8s  %s%s\n", ctl_bold(), "PID", "STATE",
@@ -114,7 +124,7 @@ dmn_anchor(json_object *s)
 static void
 dmn_suspects(json_object *r)
 {
-	json_object *arr = json_object_object_get(r, "suspects");
+	json_object *arr = dmn_arr(r, "suspects");
 	size_t i, n = arr ? json_object_array_length(arr) : 0;
 
 	if (n == 0)
@@ -126,7 +136,7 @@ dmn_suspects(json_object *r)
 static void
 dmn_history(json_object *r)
 {
-	json_object *arr = json_object_object_get(r, "samples"), *s;
+	json_object *arr = dmn_arr(r, "samples"), *s;
 	/* A process's history has a sample count, an anchor's the samples. */
 	int anchor = json_object_is_type(arr, json_type_array);
 	size_t i, n;
@@ -137,7 +147,7 @@ dmn_history(json_object *r)
 		printf("%s%-19s %10s %10s %10s%s\n", ctl_bold(), "TIME", "ALLOC", "FREE",
 		    "DIFF", ctl_reset());
 	} else {
-		arr = json_object_object_get(r, "history");
+		arr = dmn_arr(r, "history");
 		printf("pid %lld %s (%s): %lld anchors, %lld suspects\n", dmn_int(r, "pid"),
 		    dmn_str(r, "exe"), dmn_str(r, "state"), dmn_int(r, "anchors"),
 		    dmn_int(r, "suspects"));

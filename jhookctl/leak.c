@@ -134,7 +134,7 @@ cmd_report(struct ctl_args *a)
 	}
 	doc = json_tokener_parse(text);
 	free(text);
-	if (doc == NULL || !json_object_object_get_ex(doc, "anchors", &v)) {
+	if (doc == NULL || pj_arr(doc, "anchors", &v) != 0) {
 		fprintf(stderr, "%s: %s is not a JSON exit report or snapshot "
 		    "(JHOOK_REPORT_FORMAT=json writes one)\n", ctl_progname, file);
 		json_object_put(doc);
@@ -169,19 +169,17 @@ struct watch {
 static long long
 diff_in(json_object *map, const char *id, long long dflt)
 {
-	json_object *v;
+	int64_t v;
 
-	if (map != NULL && json_object_object_get_ex(map, id, &v))
-		return json_object_get_int64(v);
-	return dflt;
+	return pj_int(map, id, &v) == 0 ? (long long)v : dflt;
 }
 
 static long long
 jnum2(json_object *o, const char *key)
 {
-	json_object *v;
+	int64_t v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+	return pj_int(o, key, &v) == 0 ? (long long)v : 0;
 }
 
 static int
@@ -213,9 +211,11 @@ watch_filter(struct watch *w, json_object *doc, int first)
 		w->base = NULL;
 		w->generation = jnum2(doc, "generation");
 	}
-	json_object_object_get_ex(doc, "anchors", &anchors);
+	if (pj_arr(doc, "anchors", &anchors) != 0)
+		anchors = NULL;
 	for (i = 0; anchors != NULL && i < json_object_array_length(anchors); i++) {
-		a = json_object_array_get_idx(anchors, i);
+		if ((a = pj_obj_at(anchors, i)) == NULL)
+			continue;
 		snprintf(id, sizeof id, "%lld", jnum2(a, "id"));
 		diff = jnum2(a, "diff");
 		json_object_object_add(now, id, json_object_new_int64(diff));
@@ -246,14 +246,16 @@ watch_text(json_object *doc, int refresh, double every)
 	else if (refresh > 0)
 		fputs("\n", stdout);
 	printf("%spid %lld%s  %s  every %gs, refresh %d\n", ctl_bold(), jnum2(doc, "pid"),
-	    ctl_reset(), json_object_get_string(json_object_object_get(doc, "exe")),
+	    ctl_reset(), pj_str_or(doc, "exe", "?"),
 	    every, refresh);
 	printf("total=%lld peak=%lld\n", jnum2(doc, "total_bytes"), jnum2(doc, "peak_bytes"));
 	printf("%s%10s %10s %10s %10s %12s%s\n", ctl_bold(), "size", "diff", "grown",
 	    "delta", "bytes", ctl_reset());
-	json_object_object_get_ex(doc, "anchors", &anchors);
+	if (pj_arr(doc, "anchors", &anchors) != 0)
+		anchors = NULL;
 	for (i = 0; anchors != NULL && i < json_object_array_length(anchors); i++) {
-		a = json_object_array_get_idx(anchors, i);
+		if ((a = pj_obj_at(anchors, i)) == NULL)
+			continue;
 		printf("%10lld %10lld %10lld %10lld %12lld\n", jnum2(a, "size"),
 		    jnum2(a, "diff"), jnum2(a, "grown"), jnum2(a, "delta"),
 		    jnum2(a, "diff") * jnum2(a, "size"));

@@ -76,7 +76,9 @@ render_frames_text(FILE *f, json_object *frames, const char *indent)
 	const char *note;
 	size_t i, k;
 
-	for (i = 0; frames != NULL && i < json_object_array_length(frames); i++) {
+	if (frames == NULL || !json_object_is_type(frames, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(frames); i++) {
 		fr = json_object_array_get_idx(frames, i);
 		fprintf(f, "%s#%-2zu %s%-18s%s ", indent, i, ctl_dim(),
 		    jstr(fr, "addr") ? jstr(fr, "addr") : "?", ctl_reset());

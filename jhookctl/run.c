@@ -77,9 +77,9 @@ run_child(const struct run_opts *ro, const char *dir, char **cmd)
 static json_object *
 run_load(const char *path)
 {
-	json_object *doc = json_object_from_file(path);
+	json_object *doc = json_object_from_file(path), *anchors;
 
-	if (doc != NULL && !json_object_object_get_ex(doc, "anchors", NULL)) {
+	if (doc != NULL && pj_arr(doc, "anchors", &anchors) != 0) {
 		json_object_put(doc);
 		doc = NULL;
 	}

@@ -317,11 +317,7 @@ HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why)
 const char *
 hst_str(json_object *o, const char *key)
 {
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return pj_str_or(o, key, NULL);
 }
 
 int
