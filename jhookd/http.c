@@ -24,6 +24,10 @@
 #include "jhookd.h"
 #include "history.h"
 
+/* What one HTTP request may send: the request line and headers, and a body. */
+#define WEB_MAX_HEADERS	(16 * 1024)
+#define WEB_MAX_BODY	1024
+
 static struct {
 	struct event_base	*base;
 	struct evhttp		*http;
@@ -469,6 +473,9 @@ web_bind(const char *listen)
 	evhttp_set_gencb(web.http, web_route, NULL);
 	evhttp_set_allowed_methods(web.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
 	evhttp_set_timeout(web.http, 10);
+	/* A client sends a GET line and a few headers: anything more is cut off. */
+	evhttp_set_max_headers_size(web.http, WEB_MAX_HEADERS);
+	evhttp_set_max_body_size(web.http, WEB_MAX_BODY);
 	if (port <= 0 || port > 65535 || evhttp_bind_socket(web.http, host, (ev_uint16_t)port) != 0) {
 		LOG_Error("listen \"%s\": cannot bind", listen);
 		evhttp_free(web.http);
