@@ -71,13 +71,16 @@ cmd_error(struct fmt_out *o, enum proto_error e, const char *cause)
 		fmt_puts(o, line);
 }
 
-/* The view slot of a consumer name; "legacy" is the C API's own. */
+/*
+ * The view slot of a consumer name.  "legacy" is the C API's and the
+ * periodic checker's own: a client may look through it (*peek) but never
+ * mark what it saw, so it cannot hide a change from gdb or the checker.
+ */
 static int
-cmd_consumer(const char *name)
+cmd_consumer(const char *name, int *peek)
 {
-	if (strcmp(name, PROTO_LEGACY_CONSUMER) == 0)
-		return (view_consumer(""));
-	return (view_consumer(name));
+	*peek = strcmp(name, PROTO_LEGACY_CONSUMER) == 0;
+	return (view_consumer(*peek ? "" : name));
 }
 
 static enum proto_error
@@ -97,8 +100,9 @@ cmd_leak(struct cmd_req *q)
 		s.sort = SNAP_SORT_DIFF;
 	if (s.sort != SNAP_SORT_ID && s.top == 0)
 		s.top = PROTO_MAX_TOP;
-	if ((s.consumer = cmd_consumer(q->r.consumer)) < 0) {
-		fmt_snprintf(q->cause, q->causelen, "no consumer slot is free");
+	if ((s.consumer = cmd_consumer(q->r.consumer, &s.peek)) < 0) {
+		fmt_snprintf(q->cause, q->causelen, "all %d consumer slots belong to "
+		    "consumers active in the last 10 minutes", VIEW_MAX - 1);
 		return (PROTO_E_BUSY);
 	}
 	cmd_begin(q);

@@ -122,7 +122,8 @@ snap_show(const struct snap_query *q, const struct snap_item *it,
 	a.free = it->free;
 	row(o, &a, (int)it->changed, arg);
 	/* A look marks as seen exactly what it showed, at the counts shown. */
-	view_mark_seen(q->consumer, &a);
+	if (!q->peek)
+		view_mark_seen(q->consumer, &a);
 	c->shown++;
 }
 

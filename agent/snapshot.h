@@ -29,6 +29,7 @@ extern const char *const snap_sort_names[];
 struct snap_query {
 	int		 choice;	/* jhook_check_leak's meaning (view_selects) */
 	int		 consumer;	/* view slot; its "changed" is what it last saw */
+	int		 peek;		/* look without marking anything seen */
 	int64_t		 min_diff;	/* only anchors holding at least this many blocks */
 	int		 sort;		/* enum snap_sort */
 	unsigned	 top;		/* 0 = every selected anchor */

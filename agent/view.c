@@ -20,6 +20,8 @@
 
 #define VIEW_NAME_MAX	64
 #define VIEW_MIN_CAP	1024		/* anchors per first allocation */
+/* A slot is given to a new name only after its consumer was idle this long. */
+#define VIEW_IDLE_NS	(600ull * 1000000000u)
 
 /* The counts a consumer last saw of one anchor; zero = never seen. */
 struct view_seen {
@@ -92,12 +94,18 @@ view_grow(struct view_slot *s, uint32_t id)
 	return (1);
 }
 
-/* The slot named name, a free one, or the least recently used (names locked). */
+/*
+ * The slot named name, a free one, or the least recently used when its
+ * consumer has been idle for VIEW_IDLE_NS; -1 when every slot belongs to a
+ * consumer active since then (names locked).  So no client, however many
+ * names it makes up, can take the view of a consumer that is still looking.
+ */
 static int
 view_pick(const char *name)
 {
 	struct view_slot	*s;
 	int			 i, free_slot = -1, lru = -1;
+	uint64_t		 now = view_now();
 
 	for (i = VIEW_LEGACY + 1; i < VIEW_MAX; i++) {
 		s = &view_slots[i];
@@ -108,7 +116,11 @@ view_pick(const char *name)
 		if (s->used && (lru == -1 || s->last_use < view_slots[lru].last_use))
 			lru = i;
 	}
-	return (free_slot != -1 ? free_slot : lru);
+	if (free_slot != -1)
+		return (free_slot);
+	if (lru != -1 && now - view_slots[lru].last_use >= VIEW_IDLE_NS)
+		return (lru);
+	return (-1);
 }
 
 /* The consumer slot for a name; see view.h. */

@@ -12,11 +12,16 @@
 #include <stdint.h>
 
 #define VIEW_LEGACY	0	/* jhook_check_leak and the periodic checker */
-#define VIEW_MAX	32	/* consumers at once; the least recently used is recycled */
+#define VIEW_MAX	32	/* consumers at once, the legacy one included */
 
 struct anc_view;
 
-/* The consumer slot for a name ("" or NULL = legacy); -1 when none can be had. */
+/*
+ * The consumer slot for a name ("" or NULL = legacy); -1 when none can be
+ * had: every other slot belongs to a consumer seen in the last 10 minutes
+ * (an idle one's slot is given to a new name, whose look then sees
+ * everything as changed).
+ */
 int	view_consumer(const char *name);
 /* 1 when the anchor's counts differ from what consumer last saw (or it never saw it). */
 int	view_changed(int consumer, const struct anc_view *a);
