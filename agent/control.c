@@ -46,6 +46,8 @@
 #define CTL_SEND_MS	5000		/* a client that stops reading is dropped */
 #define CTL_BACKOFF_MS	100		/* accept() out of descriptors */
 #define CTL_STACK	(512 * 1024)
+#define CTL_MAX_WORKERS	8		/* answers written by threads of their own at once */
+#define CTL_WORKER_POLL_MS 10		/* poll's timeout while workers run */
 
 enum ctl_mode {
 	CTL_OFF = 0,
@@ -59,7 +61,17 @@ struct ctl_conn {
 	uid_t	 uid;
 	size_t	 len;
 	int64_t	 last_ms;
+	int	 worker;		/* atomic: a worker owns fd until it clears this */
+	int	 broken;		/* set by the worker: the peer stopped reading */
 	char	 buf[PROTO_MAX_REQUEST];
+};
+
+/* An answer a worker thread writes: the parsed request and its connection. */
+struct ctl_job {
+	struct ctl_conn		*c;
+	struct cmd_req		 q;
+	struct cmd_transport	 t;
+	char			 cause[256];
 };
 
 static struct {
@@ -80,10 +92,22 @@ static struct {
 	int64_t		 backoff_until;
 	uint64_t	 connections;
 	uint64_t	 requests;
-	uint64_t	 errors;
+	uint64_t	 errors;		/* atomic: workers count theirs */
 	uint64_t	 refused;
 	uint64_t	 busy;
+	int		 workers;	/* atomic: worker threads running */
 } ctl = { .listen_fd = -1 };
+
+/*
+ * The commands whose answers can be large (a snapshot of every anchor):
+ * written by a worker thread, so a client that reads slowly holds only its
+ * own connection and the control thread goes on serving the others.
+ */
+static const int ctl_heavy[PROTO_CMD_COUNT] = {
+	[PROTO_CMD_leak] = 1,
+	[PROTO_CMD_bound] = 1,
+	[PROTO_CMD_modules] = 1,
+};
 
 /* Monotonic milliseconds. */
 static int64_t
@@ -97,31 +121,113 @@ ctl_now(void)
 
 /* ------------------------------------------------------------ connections */
 
-/* Parses and answers one frame; -1 when the connection must be closed. */
+/* Runs a parsed request (or answers its error) on fd; -1 when the peer is gone. */
+static int
+ctl_answer(int fd, struct cmd_req *q, enum proto_error e)
+{
+	struct fmt_out o;
+	sigset_t pipe;
+	struct timespec zero = { 0, 0 };
+
+	fmt_open(&o, fd);
+	q->o = &o;
+	if (e == PROTO_OK)
+		e = cmd_run(q);
+	if (q->begun)
+		cmd_end(q);
+	else
+		cmd_error(&o, e, q->cause);
+	if (e != PROTO_OK)
+		__atomic_add_fetch(&ctl.errors, 1, __ATOMIC_RELAXED);
+	fmt_flush(&o);
+	/* A peer that hung up raised SIGPIPE on this thread, where it is blocked. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	while (sigtimedwait(&pipe, NULL, &zero) > 0)
+		;
+	return o.error ? -1 : 0;
+}
+
+/* A worker: writes one answer blocking (bounded by SO_SNDTIMEO), then gives the connection back. */
+static void *
+ctl_work(void *arg)
+{
+	struct ctl_job	*j = arg;
+	struct ctl_conn	*c = j->c;
+	int		 flags;
+
+	guard_agent_thread();
+	flags = fcntl(c->fd, F_GETFL);
+	fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+	if (ctl_answer(c->fd, &j->q, PROTO_OK) != 0)
+		c->broken = 1;
+	fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+	c->last_ms = ctl_now();
+	arena_release(j, sizeof *j);
+	__atomic_sub_fetch(&ctl.workers, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->worker, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Hands a parsed request to a worker thread; 0 when one took it. */
+static int
+ctl_delegate(struct ctl_conn *c, const struct cmd_req *q, const struct cmd_transport *t)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	struct ctl_job *j;
+	int started;
+
+	if (__atomic_load_n(&ctl.workers, __ATOMIC_RELAXED) >= CTL_MAX_WORKERS ||
+	    (j = arena_pages(sizeof *j)) == NULL)
+		return -1;
+	j->c = c;
+	j->q = *q;
+	j->t = *t;
+	j->q.t = &j->t;
+	j->q.cause = j->cause;
+	j->q.causelen = sizeof j->cause;
+	j->cause[0] = '\0';
+	c->worker = 1;
+	c->broken = 0;
+	__atomic_add_fetch(&ctl.workers, 1, __ATOMIC_RELAXED);
+	/* Signals stay blocked: the thread inherits this thread's mask. */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, CTL_STACK);
+	started = pthread_create(&thread, &attr, ctl_work, j) == 0;
+	pthread_attr_destroy(&attr);
+	if (started)
+		return 0;
+	__atomic_sub_fetch(&ctl.workers, 1, __ATOMIC_RELAXED);
+	c->worker = 0;
+	arena_release(j, sizeof *j);
+	return -1;
+}
+
+/*
+ * Parses and answers one frame, or hands a heavy one to a worker; -1 when
+ * the connection must be closed.
+ */
 static int
 ctl_serve(struct ctl_conn *c, const char *frame, size_t len)
 {
-	struct fmt_out o;
 	struct cmd_req q;
 	struct cmd_transport t;
 	char cause[256];
 	enum proto_error e;
-	sigset_t pipe;
-	struct timespec zero = { 0, 0 };
 
 	memset(&q, 0, sizeof q);
 	q.t = &t;
-	q.o = &o;
 	q.cause = cause;
 	q.causelen = sizeof cause;
 	cause[0] = '\0';
-	fmt_open(&o, c->fd);
 	ctl.requests++;
 	t.socket = ctl.path;
 	t.read_only = ctl.mode == CTL_RO;
 	t.connections = ctl.connections;
 	t.requests = ctl.requests;
-	t.errors = ctl.errors;
+	t.errors = __atomic_load_n(&ctl.errors, __ATOMIC_RELAXED);
 	t.refused = ctl.refused;
 	t.busy = ctl.busy;
 	e = proto_parse_request(frame, len, &q.r, cause, sizeof cause);
@@ -131,21 +237,9 @@ ctl_serve(struct ctl_conn *c, const char *frame, size_t len)
 		    "JHOOK_CONTROL=ro", proto_commands[q.r.cmd].name);
 		e = PROTO_E_NOT_PERMITTED;
 	}
-	if (e == PROTO_OK)
-		e = cmd_run(&q);
-	if (q.begun)
-		cmd_end(&q);
-	else
-		cmd_error(&o, e, cause);
-	if (e != PROTO_OK)
-		ctl.errors++;
-	fmt_flush(&o);
-	/* A peer that hung up raised SIGPIPE on this thread, where it is blocked. */
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	while (sigtimedwait(&pipe, NULL, &zero) > 0)
-		;
-	return o.error ? -1 : 0;
+	if (e == PROTO_OK && ctl_heavy[q.r.cmd] && ctl_delegate(c, &q, &t) == 0)
+		return 0;
+	return ctl_answer(c->fd, &q, e);
 }
 
 static void
@@ -179,13 +273,16 @@ ctl_frames_in(struct ctl_conn *c)
 
 	/* Answers are written blocking, bounded by SO_SNDTIMEO. */
 	fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
-	while (rc == 0 && (nl = memchr(c->buf, '\n', c->len)) != NULL) {
+	/* A worker that took a frame owns the connection until it is done. */
+	while (rc == 0 && !c->worker && (nl = memchr(c->buf, '\n', c->len)) != NULL) {
 		used = (size_t)(nl - c->buf) + 1;
 		rc = ctl_serve(c, c->buf, used - 1);
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
 	}
-	fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
+	/* Once a worker owns the descriptor, its mode is the worker's to set. */
+	if (!__atomic_load_n(&c->worker, __ATOMIC_ACQUIRE))
+		fcntl(c->fd, F_SETFL, flags | O_NONBLOCK);
 	return rc;
 }
 
@@ -209,7 +306,7 @@ ctl_readable(struct ctl_conn *c)
 			fmt_snprintf(cause, sizeof cause, "request truncated: "
 			    "%zu bytes and no newline before the end of the stream", c->len);
 			ctl.requests++;
-			ctl.errors++;
+			__atomic_add_fetch(&ctl.errors, 1, __ATOMIC_RELAXED);
 			ctl_refuse(c->fd, PROTO_E_BAD_FRAME, cause);
 			c->fd = -1;
 			c->len = 0;
@@ -228,7 +325,7 @@ ctl_readable(struct ctl_conn *c)
 		fmt_snprintf(cause, sizeof cause, "a request is at most %d bytes "
 		    "with its newline", PROTO_MAX_REQUEST);
 		ctl.requests++;
-		ctl.errors++;
+		__atomic_add_fetch(&ctl.errors, 1, __ATOMIC_RELAXED);
 		ctl_refuse(c->fd, PROTO_E_TOO_LARGE, cause);
 		c->fd = -1;
 		c->len = 0;
@@ -410,8 +507,33 @@ ctl_expire(int64_t now)
 	int i;
 
 	for (i = 0; i < CTL_MAX_CONN; i++) {
-		if (ctl.conns[i].fd >= 0 && now - ctl.conns[i].last_ms > CTL_IDLE_MS)
+		if (ctl.conns[i].fd >= 0 && !__atomic_load_n(&ctl.conns[i].worker,
+		    __ATOMIC_ACQUIRE) && now - ctl.conns[i].last_ms > CTL_IDLE_MS)
 			ctl_close(&ctl.conns[i]);
+	}
+}
+
+/*
+ * Connections whose worker is done: closed when the peer stopped reading,
+ * else the requests that arrived behind the one the worker answered.
+ */
+static void
+ctl_after_workers(void)
+{
+	struct ctl_conn *c;
+	int i;
+
+	for (i = 0; i < CTL_MAX_CONN; i++) {
+		c = &ctl.conns[i];
+		if (c->fd < 0 || __atomic_load_n(&c->worker, __ATOMIC_ACQUIRE))
+			continue;
+		if (c->broken) {
+			c->broken = 0;
+			ctl_close(c);
+		} else if (c->len > 0 && memchr(c->buf, '\n', c->len) != NULL &&
+		    ctl_frames_in(c) != 0) {
+			ctl_close(c);
+		}
 	}
 }
 
@@ -421,7 +543,7 @@ ctl_poll_once(void)
 {
 	struct pollfd pfd[CTL_MAX_CONN + 1];
 	struct ctl_conn *slot[CTL_MAX_CONN + 1];
-	int n = 0, i, listening;
+	int n = 0, i, listening, timeout;
 	int64_t now = ctl_now();
 
 	if (ctl.listen_fd < 0 && now >= ctl.backoff_until)
@@ -433,13 +555,19 @@ ctl_poll_once(void)
 		slot[n++] = NULL;
 	}
 	for (i = 0; i < CTL_MAX_CONN; i++) {
-		if (ctl.conns[i].fd < 0)
+		/* A connection a worker writes on is not read meanwhile. */
+		if (ctl.conns[i].fd < 0 ||
+		    __atomic_load_n(&ctl.conns[i].worker, __ATOMIC_ACQUIRE))
 			continue;
 		pfd[n].fd = ctl.conns[i].fd;
 		pfd[n].events = POLLIN;
 		slot[n++] = &ctl.conns[i];
 	}
-	if (poll(pfd, (nfds_t)n, listening ? 1000 : CTL_BACKOFF_MS) <= 0) {
+	timeout = listening ? 1000 : CTL_BACKOFF_MS;
+	if (__atomic_load_n(&ctl.workers, __ATOMIC_RELAXED) > 0)
+		timeout = CTL_WORKER_POLL_MS;	/* soon back for what waits behind them */
+	ctl_after_workers();
+	if (poll(pfd, (nfds_t)n, timeout) <= 0) {
 		ctl_expire(ctl_now());
 		return;
 	}
@@ -456,7 +584,7 @@ ctl_poll_once(void)
 		}
 		if (slot[i] == NULL)
 			ctl_accept();
-		else if (slot[i]->fd >= 0)
+		else if (slot[i]->fd >= 0 && !slot[i]->worker)
 			ctl_readable(slot[i]);
 	}
 	ctl_expire(ctl_now());
@@ -569,8 +697,11 @@ ctl_fork_child(void)
 		for (i = 0; i < CTL_MAX_CONN; i++) {
 			ctl_close_if_ours(ctl.conns[i].fd, ctl.conns[i].sock_ino);
 			ctl.conns[i].fd = -1;
+			ctl.conns[i].worker = 0;	/* its thread is the parent's */
+			ctl.conns[i].broken = 0;
 		}
 	}
+	ctl.workers = 0;
 	ctl.path[0] = '\0';
 	ctl.connections = ctl.requests = ctl.errors = ctl.refused = ctl.busy = 0;
 	ctl.started = 0;

@@ -13,6 +13,8 @@
  *   churn N     N blocks of 4005 allocated and freed at once
  *   freea N     frees N of leak_a's blocks
  *   sizes       one block each of 100, 1000 and 10000 from sized(), kept
+ *   many N      one block each of 20000..20000+N-1 bytes from sized(): N
+ *               anchors, for answers larger than a socket's buffer
  *   overflow    one block of 4007 with its byte 4007 overwritten, kept
  *   fork        a child that writes "child PID" to ACK_FILE and waits
  *   exit N      exit(N)
@@ -152,6 +154,9 @@ run(const char *cmd, long n)
 	} else if (strcmp(cmd, "freea") == 0) {
 		for (i = 0; i < n && ctl_nkept_a > 0; i++)
 			free(ctl_kept_a[--ctl_nkept_a]);
+	} else if (strcmp(cmd, "many") == 0) {
+		for (i = 0; i < n; i++)
+			keep(sized(20000 + (size_t)i));
 	} else if (strcmp(cmd, "sizes") == 0) {
 		keep(sized(100));
 		keep(sized(1000));
