@@ -44,6 +44,8 @@ main(int argc, char **argv)
 	if (CNF_Initialise(argc, argv) != 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit makes a write fail (EFBIG), as a full disk does. */
+	signal(SIGXFSZ, SIG_IGN);
 	jd_start();
 	if (!CNF_Get()->foreground) {
 		/* Stays in its directory until the state directory is resolved. */

@@ -38,6 +38,10 @@ static struct {
 	size_t		 len, cap;
 	uint64_t	 records_loaded, records_bad, torn_bytes;
 	uint64_t	 commits, compactions, write_errors;
+	/* Write failures and recoveries are logged at most once a minute each. */
+	uint64_t	 failing;	/* batches dropped since the last line said so */
+	int		 broken;	/* the last commit failed */
+	double		 failure_said, recovery_said;
 } sto = { .fd = -1 };
 
 static uint32_t
@@ -224,9 +228,33 @@ STO_Commit(void)
 	if (sto.len == 0 || sto.fd < 0)
 		return;
 	if (sto_write_all(sto.fd, sto.buf, sto.len) != 0) {
+		int saved = errno;
+
+		/*
+		 * A short write (a full disk, a file size limit) left part of a
+		 * record: cut it off, or the next good record would be glued to
+		 * it and lost at replay.
+		 */
+		if (ftruncate(sto.fd, (off_t)sto.size) != 0)
+			LOG_Error("%s: cannot cut a partial record off: %s", sto.path,
+			    strerror(errno));
+		sto.failing++;
 		sto.write_errors++;
-		LOG_Error("%s: write: %s", sto.path, strerror(errno));
+		sto.broken = 1;
+		if (jd_now() - sto.failure_said >= 60) {
+			LOG_Error("%s: write: %s; %llu batches dropped, the file ends at "
+			    "its last whole record", sto.path, strerror(saved),
+			    (unsigned long long)sto.failing);
+			sto.failure_said = jd_now();
+			sto.failing = 0;
+		}
 	} else {
+		if (sto.broken && jd_now() - sto.recovery_said >= 60) {
+			LOG_Info("%s: writing again (%llu write errors so far)", sto.path,
+			    (unsigned long long)sto.write_errors);
+			sto.recovery_said = jd_now();
+		}
+		sto.broken = 0;
 		sto.size += (int64_t)sto.len;
 		sto.commits++;
 		if (CNF_Get()->fsync && fdatasync(sto.fd) != 0)
@@ -298,6 +326,7 @@ STO_Stats(json_object *into)
 	json_object_object_add(into, "records_loaded", json_object_new_int64((int64_t)sto.records_loaded));
 	json_object_object_add(into, "records_skipped", json_object_new_int64((int64_t)sto.records_bad));
 	json_object_object_add(into, "torn_bytes_cut", json_object_new_int64((int64_t)sto.torn_bytes));
+	json_object_object_add(into, "commits", json_object_new_int64((int64_t)sto.commits));
 	json_object_object_add(into, "compactions", json_object_new_int64((int64_t)sto.compactions));
 	json_object_object_add(into, "write_errors", json_object_new_int64((int64_t)sto.write_errors));
 }
