@@ -96,8 +96,10 @@ wait_for () {
 
 # ask CMD [JSON-FIELDS]: the result of one request on jhookd's control socket.
 ask () {
-	printf '{"proto":1,"cmd":"%s"%s}\n' "$1" "${2:+,$2}" |
-	    "$SOCAT" -t 5 - "UNIX-CONNECT:$T/sock/jhookd.sock" | "$JQ" -c '.result'
+	_ans=$(printf '{"proto":1,"cmd":"%s"%s}\n' "$1" "${2:+,$2}" |
+	    "$SOCAT" -t 5 - "UNIX-CONNECT:$T/sock/jhookd.sock" | "$JQ" -c '.result')
+	# No answer is null: `jq -e` passes on empty input, and must not here.
+	printf '%s\n' "${_ans:-null}"
 }
 
 # A free TCP port on loopback, at random in 20000-59999 (checked by binding).
