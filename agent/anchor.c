@@ -217,9 +217,10 @@ anc_create(uint64_t hash, size_t size, const uintptr_t *frames, unsigned depth,
 	a = anc_at(id);
 	a->size = size;
 	a->hash = hash;
-	a->stack = stack;
 	a->method = method;
 	a->generation = gen;
+	/* Last: a reader that sees the stack sees the whole key (anc_view). */
+	__atomic_store_n(&a->stack, stack, __ATOMIC_RELEASE);
 	a->next = *bucket;
 	__atomic_store_n(bucket, id + 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&anc_live, 1, __ATOMIC_RELAXED);
@@ -442,19 +443,34 @@ anc_limit(void)
 	return n > ANC_MAX ? ANC_MAX : n;
 }
 
+uint32_t
+anc_complete_below(void)
+{
+	uint32_t	id, n = anc_limit();
+
+	for (id = 0; id < n; id++) {
+		struct anchor *a = anc_at(id);
+
+		if (a == NULL || __atomic_load_n(&a->stack, __ATOMIC_ACQUIRE) == NULL)
+			return id;
+	}
+	return n;
+}
+
 int
 anc_view(uint32_t id, struct anc_view *out)
 {
-	struct anchor	*a = anc_at(id);
+	struct anchor		*a = anc_at(id);
+	const struct anc_stack	*stack;
 
-	if (a == NULL || a->stack == NULL ||
+	if (a == NULL || (stack = __atomic_load_n(&a->stack, __ATOMIC_ACQUIRE)) == NULL ||
 	    a->generation != __atomic_load_n(&anc_gen, __ATOMIC_ACQUIRE))
 		return 0;
 	out->id = id;
 	out->size = a->size;
 	out->method = a->method;
-	out->depth = a->stack->depth;
-	out->frames = a->stack->frames;
+	out->depth = stack->depth;
+	out->frames = stack->frames;
 	/* Free first: alloc read later is never below it, so diff >= 0. */
 	out->free = __atomic_load_n(&a->free, __ATOMIC_ACQUIRE);
 	out->alloc = __atomic_load_n(&a->alloc, __ATOMIC_ACQUIRE);

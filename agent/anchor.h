@@ -45,6 +45,13 @@ void	 anc_count_free(uint32_t id);
 size_t	 anc_size(uint32_t id);
 /* Ids are 0 .. anc_limit()-1; some may belong to an old generation. */
 uint32_t anc_limit(void);
+/*
+ * The lowest id whose anchor is not complete yet (being created, or lost
+ * to a failed allocation), else anc_limit(): every anchor below it is
+ * complete, so one that a scan started after this call does not show is of
+ * an older generation and never shows again.
+ */
+uint32_t anc_complete_below(void);
 /* 1 when id is an anchor of the current generation, filling *out. */
 int	 anc_view(uint32_t id, struct anc_view *out);
 /* Process bytes requested and not freed, and its high-water mark. */

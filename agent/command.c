@@ -93,6 +93,8 @@ cmd_leak(struct cmd_req *q)
 	s.choice = v[PROTO_F_leak_choice].present ? (int)v[PROTO_F_leak_choice].i : 0;
 	s.min_diff = v[PROTO_F_leak_min_diff].present ? v[PROTO_F_leak_min_diff].i : 0;
 	s.top = v[PROTO_F_leak_top].present ? (unsigned)v[PROTO_F_leak_top].i : 0;
+	s.frames_from = v[PROTO_F_leak_frames_from].present ?
+	    (uint32_t)v[PROTO_F_leak_frames_from].i : 0;
 	s.sort = v[PROTO_F_leak_sort].present ?
 	    cmd_sorts[v[PROTO_F_leak_sort].i] : SNAP_SORT_ID;
 	/* A top needs an order, and a sort needs a bound on what it keeps. */

@@ -19,6 +19,7 @@
 #endif
 
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "anchor.h"
@@ -408,9 +409,33 @@ snap_text(struct fmt_out *o, const struct snap_query *q, int exit_report)
 struct snap_rows {
 	const char	*sep;
 	uint64_t	 n;
+	uint32_t	 frames_from;
 };
 
-/* One anchor object. */
+/*
+ * This image of the process, unlike its pid, changes at exec: a reader
+ * that knows anchors by id (frames_from) starts over when it changes.
+ */
+static uint64_t
+snap_instance(void)
+{
+	static uint64_t	instance;
+	struct timespec	ts;
+	uint64_t	v = __atomic_load_n(&instance, __ATOMIC_RELAXED), expect = 0;
+
+	if (v != 0)
+		return (v);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+	    ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)&ts;
+	v |= 1;
+	if (!__atomic_compare_exchange_n(&instance, &expect, v, 0, __ATOMIC_RELAXED,
+	    __ATOMIC_RELAXED))
+		v = expect;
+	return (v);
+}
+
+/* One anchor object; without method and frames below r->frames_from. */
 static void
 snap_row_json(struct fmt_out *o, const struct anc_view *a, int changed, void *arg)
 {
@@ -422,9 +447,11 @@ snap_row_json(struct fmt_out *o, const struct anc_view *a, int changed, void *ar
 	    a->size, (unsigned long long)a->alloc, (unsigned long long)a->free,
 	    (long long)diff, (unsigned long long)snap_bytes(a->alloc, a->free, a->size));
 	snap_json_bool(o, "changed", changed);
-	fmt_puts(o, ",\"method\":");
-	fmt_json_string(o, cfg_method_name(a->method));
-	snap_stack_json(o, "frames", a->frames, a->depth);
+	if (a->id >= r->frames_from) {
+		fmt_puts(o, ",\"method\":");
+		fmt_json_string(o, cfg_method_name(a->method));
+		snap_stack_json(o, "frames", a->frames, a->depth);
+	}
 	fmt_puts(o, "}");
 }
 
@@ -458,7 +485,8 @@ snap_header_json(struct fmt_out *o)
 	fmt_printf(o, ",\"total_bytes\":%zu,\"peak_bytes\":%zu", anc_total_bytes(),
 	    anc_peak_bytes());
 	snap_json_bool(o, "tracing", CFG_GET(tracing));
-	fmt_printf(o, ",\"generation\":%u", anc_generation());
+	fmt_printf(o, ",\"generation\":%u,\"instance\":\"%016llx\"", anc_generation(),
+	    (unsigned long long)snap_instance());
 }
 
 /* The leak document of doc/report-format.md; see snapshot.h. */
@@ -466,14 +494,18 @@ void
 snap_leak_json(struct fmt_out *o, const struct snap_query *q, const char *consumer,
     int pretty)
 {
-	struct snap_rows	r = { pretty ? "\n  " : "", 0 };
+	struct snap_rows	r = { pretty ? "\n  " : "", 0, q->frames_from };
 	struct snap_counts	c = { 0, 0 };
+	/* Before the rows: every anchor below it is complete in them. */
+	uint32_t		next = anc_complete_below();
 
 	snap_header_json(o);
 	fmt_printf(o, ",\"choice\":%d,\"consumer\":", q->choice);
 	fmt_json_string(o, consumer);
 	fmt_printf(o, ",\"sort\":\"%s\",\"min_diff\":%lld,\"top\":%u",
 	    snap_sort_names[q->sort], (long long)q->min_diff, q->top);
+	fmt_printf(o, ",\"frames_from\":%u,\"next_frames_from\":%u", q->frames_from,
+	    next);
 	snap_modules_json(o, r.sep);
 	fmt_puts(o, ",\"anchors\":[");
 	snap_select(q, o, snap_row_json, &r, &c);

@@ -33,6 +33,7 @@ struct snap_query {
 	int64_t		 min_diff;	/* only anchors holding at least this many blocks */
 	int		 sort;		/* enum snap_sort */
 	unsigned	 top;		/* 0 = every selected anchor */
+	uint32_t	 frames_from;	/* anchors below this id: no method, no frames */
 };
 
 struct snap_counts {

@@ -158,6 +158,7 @@ agt_done(struct agt_req *r)
 	struct proto_answer ans;
 	char cause[256], msg[200];
 	double now = jd_now();
+	int rc = 0;
 	size_t len = evbuffer_get_length(r->in);
 	const char *text = (const char *)evbuffer_pullup(r->in, -1);
 
@@ -176,7 +177,14 @@ agt_done(struct agt_req *r)
 		agt_fail(r, cause, 0);
 		return;
 	}
-	if (p != NULL && HST_Record(p, ans.result, now, cause, sizeof cause) != 0) {
+	if (p != NULL && (rc = HST_Record(p, ans.result, now, cause, sizeof cause)) > 0) {
+		/* Not wrong, but of no use: the next poll asks for every frame. */
+		LOG_Info("pid %ld: %s", r->pid, cause);
+		proto_answer_free(&ans);
+		agt_free(r);
+		return;
+	}
+	if (p != NULL && rc != 0) {
 		/* A malformed answer: that agent is skipped, said once per process. */
 		if (strcmp(p->error, cause) != 0)
 			LOG_Warn("pid %ld: a malformed answer skipped: %s", r->pid, cause);
@@ -187,6 +195,7 @@ agt_done(struct agt_req *r)
 	if (p != NULL) {
 		jd_counters.polls++;
 		p->last_latency = now - r->sent;
+		p->answer_bytes = len;
 		p->error[0] = '\0';
 		HST_SetState(p, HST_LIVE, now, NULL);
 	}
@@ -338,9 +347,12 @@ agt_timeval(double s, struct timeval *tv)
 	tv->tv_usec = (suseconds_t)((s - (double)tv->tv_sec) * 1e6);
 }
 
-/* The poll: every anchor (choice 3), as jhookd's consumer. */
+/*
+ * The poll: every anchor (choice 3), as jhookd's consumer; those the
+ * history already has the frames of (below frames_from) come by id alone.
+ */
 static char *
-agt_request(void)
+agt_request(uint32_t frames_from)
 {
 	json_object	*fields = json_object_new_object();
 	char		*line;
@@ -348,6 +360,9 @@ agt_request(void)
 	if (fields == NULL)
 		return NULL;
 	json_object_object_add(fields, "choice", json_object_new_int(3));
+	if (frames_from > 0)
+		json_object_object_add(fields, "frames_from",
+		    json_object_new_int64(frames_from));
 	line = proto_request_line(&proto_agent, proto_commands[PROTO_CMD_leak].name,
 	    CNF_Get()->consumer, fields);
 	json_object_put(fields);
@@ -372,7 +387,7 @@ agt_poll(const char *path, long pid, unsigned long long start, uid_t owner, ino_
 	agt.reqs = r;
 	r->sent = jd_now();
 	r->in = evbuffer_new();
-	if ((r->out = agt_request()) == NULL) {
+	if ((r->out = agt_request(HST_FramesFrom(HST_Find(pid, start)))) == NULL) {
 		agt_fail(r, "out of memory", 0);
 		return;
 	}

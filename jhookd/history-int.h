@@ -29,11 +29,25 @@ struct hst_anchor_priv {
 
 #define HST_BUCKETS	256
 
+/* An agent's anchor id and the anchor it counts into (NULL: over max-anchors). */
+struct hst_link {
+	uint32_t		 key;		/* the agent's id + 1; 0 = empty */
+	struct hst_anchor_priv	*a;
+};
+
 struct hst_proc_priv {
 	struct hst_proc		 pub;		/* first: what history.h shows */
 	struct hst_ring		 ring;		/* total and peak bytes */
 	struct hst_anchor_priv	*buckets[HST_BUCKETS];
 	struct hst_anchor_priv	*anchors;	/* every anchor, newest first */
+	/*
+	 * Incremental polls: the anchors this agent image has sent frames for,
+	 * by its ids (open addressing), so a poll names them by id alone.
+	 */
+	struct hst_link		*links;
+	uint32_t		 nlinks, linkcap;
+	uint32_t		 frames_from;	/* asked for with the next poll */
+	char			 instance[24];	/* the image they belong to */
 };
 
 /* The whole of a process or an anchor from what history.h shows. */

@@ -236,6 +236,7 @@ hst_free_proc(struct hst_proc *p)
 		free(a);
 	}
 	free(hst_pp(p)->ring.s);
+	free(hst_pp(p)->links);
 	free(p->exe);
 	free(hst_pp(p));
 }
@@ -435,12 +436,129 @@ hst_polled(struct hst_proc *p, double t, uint64_t total, uint64_t peak, uint64_t
 	hst_evaluate_all(p);
 }
 
+/* ------------------------------------------------------ incremental polls */
+
+static uint32_t
+hst_link_slot(const struct hst_proc_priv *pp, uint32_t key)
+{
+	uint32_t i = (key * 0x9e3779b1u) & (pp->linkcap - 1);
+
+	while (pp->links[i].key != 0 && pp->links[i].key != key)
+		i = (i + 1) & (pp->linkcap - 1);
+	return i;
+}
+
+/* The link of the agent's anchor id, or NULL when it never sent its frames. */
+static struct hst_link *
+hst_link_find(const struct hst_proc_priv *pp, int64_t id)
+{
+	struct hst_link *l;
+
+	if (pp->linkcap == 0 || id < 0 || id >= UINT32_MAX)
+		return NULL;
+	l = &pp->links[hst_link_slot(pp, (uint32_t)id + 1)];
+	return l->key != 0 ? l : NULL;
+}
+
+/* Forgets every link: a new image of the process, or a resync. */
+static void
+hst_links_clear(struct hst_proc *p)
+{
+	struct hst_proc_priv *pp = hst_pp(p);
+
+	if (pp->links != NULL)
+		hst_note(p, pp->links, -1);
+	free(pp->links);
+	pp->links = NULL;
+	pp->nlinks = pp->linkcap = 0;
+	pp->frames_from = 0;
+}
+
+/* Links the agent's anchor id to a (NULL: dropped); -1 when out of memory. */
+static int
+hst_link_add(struct hst_proc *p, int64_t id, struct hst_anchor_priv *a)
+{
+	struct hst_proc_priv *pp = hst_pp(p);
+	struct hst_link *l, *old = pp->links;
+	uint32_t i, oldcap = pp->linkcap;
+
+	if (id < 0 || id >= UINT32_MAX)
+		return -1;
+	if ((l = hst_link_find(pp, id)) != NULL) {
+		l->a = a;
+		return 0;
+	}
+	if (2 * (pp->nlinks + 1) > pp->linkcap) {
+		uint32_t cap = oldcap > 0 ? 2 * oldcap : 64;
+
+		if ((pp->links = calloc(cap, sizeof *pp->links)) == NULL) {
+			pp->links = old;
+			return -1;
+		}
+		pp->linkcap = cap;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].key != 0)
+				pp->links[hst_link_slot(pp, old[i].key)] = old[i];
+		hst_note(p, pp->links, 1);
+		if (old != NULL)
+			hst_note(p, old, -1);
+		free(old);
+	}
+	l = &pp->links[hst_link_slot(pp, (uint32_t)id + 1)];
+	l->key = (uint32_t)id + 1;
+	l->a = a;
+	pp->nlinks++;
+	return 0;
+}
+
+uint32_t
+HST_FramesFrom(const struct hst_proc *p)
+{
+	return p != NULL ? hst_pp(p)->frames_from : 0;
+}
+
+/*
+ * Whether every anchor the answer names by id alone is known, for the
+ * image it comes from; when not, forgets the links so the next poll asks
+ * for every frame.
+ */
+static int
+hst_links_usable(struct hst_proc *p, json_object *leak, json_object *anchors,
+    char *cause, size_t len)
+{
+	struct hst_proc_priv *pp = hst_pp(p);
+	const char *inst = hst_str(leak, "instance");
+	json_object *j, *frames;
+	int64_t id;
+	size_t i, n = json_object_array_length(anchors);
+
+	if (inst == NULL)
+		inst = "";
+	if (strcmp(inst, pp->instance) != 0) {
+		hst_links_clear(p);
+		snprintf(pp->instance, sizeof pp->instance, "%s", inst);
+	}
+	for (i = 0; i < n; i++) {
+		j = json_object_array_get_idx(anchors, i);
+		if (json_object_object_get_ex(j, "frames", &frames))
+			continue;
+		if (hst_int(j, "id", &id) != 0 || hst_link_find(pp, id) == NULL) {
+			hst_links_clear(p);
+			snprintf(cause, len, "anchor %lld came without frames and is not "
+			    "known: every frame is asked for again", (long long)id);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int
 HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len)
 {
 	json_object *anchors, *changes, *frames;
-	int64_t size, alloc, fr, total = 0, peak = 0;
+	int64_t size, alloc, fr, aid, total = 0, peak = 0, next = 0;
 	struct hst_anchor_priv *a;
+	struct hst_link *l;
 	const char *exe;
 	char id[HST_ID_LEN + 1];
 	size_t i, n;
@@ -449,6 +567,8 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 	if (proto_leak_check(leak, p->pid, cause, len) != 0 ||
 	    !json_object_object_get_ex(leak, "anchors", &anchors))
 		return -1;
+	if (!hst_links_usable(p, leak, anchors, cause, len))
+		return 1;
 	if ((exe = hst_str(leak, "exe")) != NULL && !hst_same_name(p->exe, exe)) {
 		hst_set_exe(p, exe);
 		hst_write_proc(p, p->first, p->exe);
@@ -462,15 +582,22 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 	for (i = 0; i < n; i++) {
 		json_object *j = json_object_array_get_idx(anchors, i);
 
-		if (hst_int(j, "size", &size) || hst_int(j, "alloc", &alloc) ||
-		    hst_int(j, "free", &fr))
+		if (hst_int(j, "id", &aid) || hst_int(j, "size", &size) ||
+		    hst_int(j, "alloc", &alloc) || hst_int(j, "free", &fr))
 			continue;
-		json_object_object_get_ex(j, "frames", &frames);
-		hst_anchor_id((uint64_t)size, frames, id);
-		if ((a = hst_find_anchor(p, id)) == NULL) {
-			if ((a = hst_new_anchor(p, id, (uint64_t)size, frames)) == NULL)
+		if (!json_object_object_get_ex(j, "frames", &frames)) {
+			/* Known by id (hst_links_usable): counts only. */
+			if ((l = hst_link_find(hst_pp(p), aid)) == NULL || (a = l->a) == NULL)
 				continue;
-			hst_write_anchor(p, a);
+		} else {
+			hst_anchor_id((uint64_t)size, frames, id);
+			if ((a = hst_find_anchor(p, id)) == NULL &&
+			    (a = hst_new_anchor(p, id, (uint64_t)size, frames)) != NULL)
+				hst_write_anchor(p, a);
+			if (hst_link_add(p, aid, a) != 0)
+				next = -1;	/* out of memory: every frame next time */
+			if (a == NULL)
+				continue;
 		}
 		/* Two agent anchors with one stable id (same frames) are summed. */
 		a->new_a += (uint64_t)alloc;
@@ -482,6 +609,12 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 		hst_push(p, &a->ring, t, a->new_a, a->new_b);
 	}
 	hst_polled(p, t, (uint64_t)total, (uint64_t)peak, n);
+	/* Every anchor below next_frames_from that can show again was in this answer. */
+	if (next == 0 && hst_int(leak, "next_frames_from", &next) == 0 && next >= 0 &&
+	    next <= INT32_MAX)
+		hst_pp(p)->frames_from = (uint32_t)next;
+	else
+		hst_pp(p)->frames_from = 0;
 	hst_budget(0);
 	hst_write_poll(p, t, total, peak, n, changes);
 	STO_Commit();

@@ -40,6 +40,7 @@ struct hst_proc {
 	char			 error[160];	/* why the last poll failed */
 	uint64_t		 polls, errors, timeouts;
 	double			 last_latency;	/* seconds of the last good poll */
+	uint64_t		 answer_bytes;	/* of the last good poll */
 	uint64_t		 anchors_seen;	/* in the agent's last answer */
 	uint64_t		 dropped;	/* anchors over max-anchors */
 	int64_t			 mem;		/* bytes of history it holds */
@@ -75,8 +76,18 @@ json_object *HST_Frames(const struct hst_anchor *a);
 /* A process seen now (created and recorded when new). */
 struct hst_proc *HST_Seen(long pid, unsigned long long start, double now);
 void	 HST_SetState(struct hst_proc *p, enum hst_state st, double now, const char *why);
-/* Records a leak answer (choice 3) taken at time t; 0 or -1 with cause. */
+/*
+ * Records a leak answer (choice 3) taken at time t: 0; -1 with cause when
+ * it is malformed; 1 with cause when it could not be used but is not wrong
+ * (anchors named by id that this history does not know, after an exec or
+ * a restart): the next poll asks for every frame again.
+ */
 int	 HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len);
+/*
+ * The frames_from of p's next poll: the agent may name its anchors below
+ * it by id alone.  0 (every frame) for a process not seen yet.
+ */
+uint32_t HST_FramesFrom(const struct hst_proc *p);
 /* The store's replay callback. */
 int	 HST_Replay(json_object *rec);
 /* Drops what is older than the retention; compacts the file when due. */

@@ -96,6 +96,7 @@ rpt_process(const struct hst_proc *p)
 	rpt_add(o, "errors", rpt_i((int64_t)p->errors));
 	rpt_add(o, "timeouts", rpt_i((int64_t)p->timeouts));
 	rpt_add(o, "latency", rpt_d(p->last_latency));
+	rpt_add(o, "answer_bytes", rpt_i((int64_t)p->answer_bytes));
 	if (p->error[0] != '\0' && p->state != HST_LIVE)
 		rpt_add(o, "error", rpt_s(p->error));
 	rpt_add(o, "total_bytes", rpt_i(s ? (int64_t)s->a : 0));

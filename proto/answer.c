@@ -317,7 +317,7 @@ proto_leak_check(json_object *doc, long pid, char *cause, size_t causelen)
 {
 	json_object	*anchors, *a, *frames;
 	const char	*s;
-	int64_t		 v, size, alloc, nfree;
+	int64_t		 v, size, alloc, nfree, id, from = 0;
 	size_t		 i, k;
 
 	if (doc == NULL || !json_object_is_type(doc, json_type_object)) {
@@ -336,15 +336,24 @@ proto_leak_check(json_object *doc, long pid, char *cause, size_t causelen)
 		    (long long)v, pid);
 		return (-1);
 	}
+	/* Anchors below frames_from come by id alone: the reader has their frames. */
+	if (json_object_object_get_ex(doc, "frames_from", &a) &&
+	    (pj_int(doc, "frames_from", &from) != 0 || from < 0)) {
+		snprintf(cause, causelen, "frames_from is not a count");
+		return (-1);
+	}
 	for (i = 0; i < json_object_array_length(anchors); i++) {
 		if ((a = pj_obj_at(anchors, i)) == NULL ||
+		    pj_int(a, "id", &id) != 0 || id < 0 ||
 		    pj_int(a, "size", &size) != 0 || size < 0 ||
 		    pj_int(a, "alloc", &alloc) != 0 || alloc < 0 ||
 		    pj_int(a, "free", &nfree) != 0 || nfree < 0 || nfree > alloc) {
 			snprintf(cause, causelen, "anchors[%zu]: not an object with "
-			    "size, alloc and free (free <= alloc)", i);
+			    "id, size, alloc and free (free <= alloc)", i);
 			return (-1);
 		}
+		if (id < from && !json_object_object_get_ex(a, "frames", &frames))
+			continue;
 		if (pj_arr(a, "frames", &frames) != 0) {
 			snprintf(cause, causelen, "anchors[%zu]: frames is not an array", i);
 			return (-1);

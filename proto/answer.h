@@ -61,9 +61,10 @@ void	proto_answer_free(struct proto_answer *a);
 /*
  * Checks a leak document (an agent's answer to leak, or an exit report)
  * before anything of it is used: the header fields of their types, pid when
- * given (> 0), every anchor an object with size, alloc, free (free <=
- * alloc) and frames, every frame an object with hex addr and offset and a
- * string module.  0, or -1 with the first fault in cause ("anchors[3]:
+ * given (> 0), every anchor an object with id, size, alloc, free (free <=
+ * alloc) and frames (which an anchor whose id is below the document's
+ * frames_from may leave out), every frame an object with hex addr and
+ * offset and a string module.  0, or -1 with the first fault in cause ("anchors[3]:
  * frames is not an array").
  */
 int	proto_leak_check(json_object *doc, long pid, char *cause, size_t causelen);

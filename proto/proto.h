@@ -101,7 +101,8 @@ enum proto_access {
 	X(leak, choice, "choice", PROTO_T_INT, 0, INT32_MIN + 1, INT32_MAX, NULL) \
 	X(leak, min_diff, "min_diff", PROTO_T_INT, 0, 0, PROTO_BYTES_MAX, NULL) \
 	X(leak, top, "top", PROTO_T_INT, 0, 1, PROTO_MAX_TOP, NULL)	\
-	X(leak, sort, "sort", PROTO_T_ENUM, 0, 0, 0, proto_sort_names)
+	X(leak, sort, "sort", PROTO_T_ENUM, 0, 0, 0, proto_sort_names) \
+	X(leak, frames_from, "frames_from", PROTO_T_INT, 0, 0, INT32_MAX, NULL)
 #define PROTO_FIELDS_bound(X)						\
 	X(bound, scan, "scan", PROTO_T_BOOL, 0, 0, 1, NULL)
 #define PROTO_FIELDS_set_limit(X)					\
