@@ -103,6 +103,14 @@ int	 AGT_Initialise(struct event_base *base);
 void	 AGT_Finalise(void);
 /* After a reload: new interval, watch list, timeout. */
 void	 AGT_Reconfigure(void);
+struct hst_proc;
+/*
+ * Reads one agent's answer to a poll (len bytes, its newline or not): the
+ * envelope, then the leak document, recorded into p's history (p NULL:
+ * checked only).  0, or -1 with the reason in cause.
+ */
+int	 AGT_Answer(struct hst_proc *p, const char *text, size_t len, double now,
+	    char *cause, size_t causelen);
 
 /* ---------------------------------------------------------------- report.c */
 json_object *RPT_Status(void);
