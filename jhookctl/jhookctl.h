@@ -133,6 +133,12 @@ int	cl_call_path(const char *path, const struct ctl_opts *o, const char *cmd,
 int	cl_call_table(const struct proto_table *t, const char *path,
 	    const struct ctl_opts *o, const char *cmd, json_object *fields,
 	    json_object **result, json_object **error, char *cause, size_t causelen);
+/*
+ * Reads one answer of a server of protocol t (text up to its newline; cut
+ * there in place): what cl_call_table returns, from its bytes.
+ */
+int	cl_answer(const struct proto_table *t, char *text, json_object **result,
+	    json_object **error, char *cause, size_t causelen);
 void	cl_print_error(const struct ctl_opts *o, json_object *error);
 void	cl_print_json(json_object *j);
 
