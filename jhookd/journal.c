@@ -205,7 +205,8 @@ hst_unrow(json_object *rows, size_t i, json_object **key, uint64_t *a, uint64_t 
 {
 	json_object *row = json_object_array_get_idx(rows, i);
 
-	if (json_object_array_length(row) != 3)
+	/* json-c asserts that what it measures is an array. */
+	if (!json_object_is_type(row, json_type_array) || json_object_array_length(row) != 3)
 		return -1;
 	*key = json_object_array_get_idx(row, 0);
 	*a = (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1));
