@@ -355,7 +355,9 @@ hst_replay_poll(struct hst_proc *p, const struct hst_values *v)
 	size_t i, len = json_object_array_length(v->rows);
 
 	for (i = 0; i < len; i++) {
-		if (hst_unrow(v->rows, i, &key, &la, &lb) != 0)
+		/* The id is a string: json-c has no string for a null. */
+		if (hst_unrow(v->rows, i, &key, &la, &lb) != 0 ||
+		    !json_object_is_type(key, json_type_string))
 			return -1;
 		if ((a = hst_find_anchor(p, json_object_get_string(key))) == NULL)
 			continue;	/* its definition was lost: skip it */
