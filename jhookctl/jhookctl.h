@@ -152,6 +152,8 @@ void	render_bounds_text(FILE *f, json_object *doc);
 void	render_folded(FILE *f, json_object *doc, int bounds);
 void	render_frames_text(FILE *f, json_object *frames, const char *indent);
 void	render_sort(json_object *doc, const char *sort);
+/* An anchor's unreleased bytes, diff x size, saturated instead of overflowing. */
+long long render_bytes(json_object *anchor);
 
 /* The commands, each defined next to its exec function. */
 extern const struct ctl_entry ctl_entry_list, ctl_entry_status, ctl_entry_start,
