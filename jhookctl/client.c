@@ -248,8 +248,6 @@ cl_call_table(const struct proto_table *t, const char *path, const struct ctl_op
     const char *cmd, json_object *fields, json_object **result, json_object **error,
     char *cause, size_t causelen)
 {
-	struct proto_answer	 a;
-	json_object		*err;
 	char			*line, *text;
 	int			 fd, rc;
 
@@ -270,10 +268,22 @@ cl_call_table(const struct proto_table *t, const char *path, const struct ctl_op
 	free(line);
 	if (text == NULL)
 		return EXIT_CONNECT;
-	text[strcspn(text, "\n")] = '\0';
-	rc = proto_answer_parse(t, text, strlen(text), &a, cause, causelen);
+	rc = cl_answer(t, text, result, error, cause, causelen);
 	free(text);
-	if (rc != 0) {
+	return rc;
+}
+
+int
+cl_answer(const struct proto_table *t, char *text, json_object **result,
+    json_object **error, char *cause, size_t causelen)
+{
+	struct proto_answer	 a;
+	json_object		*err;
+	int			 rc;
+
+	*result = *error = NULL;
+	text[strcspn(text, "\n")] = '\0';
+	if ((rc = proto_answer_parse(t, text, strlen(text), &a, cause, causelen)) != 0) {
 		rc = EXIT_CONNECT;
 	} else if (a.ok) {
 		*result = json_object_get(a.result);

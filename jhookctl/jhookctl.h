@@ -133,6 +133,12 @@ int	cl_call_path(const char *path, const struct ctl_opts *o, const char *cmd,
 int	cl_call_table(const struct proto_table *t, const char *path,
 	    const struct ctl_opts *o, const char *cmd, json_object *fields,
 	    json_object **result, json_object **error, char *cause, size_t causelen);
+/*
+ * Reads one answer of a server of protocol t (text up to its newline; cut
+ * there in place): what cl_call_table returns, from its bytes.
+ */
+int	cl_answer(const struct proto_table *t, char *text, json_object **result,
+	    json_object **error, char *cause, size_t causelen);
 void	cl_print_error(const struct ctl_opts *o, json_object *error);
 void	cl_print_json(json_object *j);
 
@@ -146,6 +152,8 @@ void	render_bounds_text(FILE *f, json_object *doc);
 void	render_folded(FILE *f, json_object *doc, int bounds);
 void	render_frames_text(FILE *f, json_object *frames, const char *indent);
 void	render_sort(json_object *doc, const char *sort);
+/* An anchor's unreleased bytes, diff x size, saturated instead of overflowing. */
+long long render_bytes(json_object *anchor);
 
 /* The commands, each defined next to its exec function. */
 extern const struct ctl_entry ctl_entry_list, ctl_entry_status, ctl_entry_start,

@@ -258,7 +258,7 @@ watch_text(json_object *doc, int refresh, double every)
 			continue;
 		printf("%10lld %10lld %10lld %10lld %12lld\n", jnum2(a, "size"),
 		    jnum2(a, "diff"), jnum2(a, "grown"), jnum2(a, "delta"),
-		    jnum2(a, "diff") * jnum2(a, "size"));
+		    render_bytes(a));
 		render_frames_text(stdout, json_object_object_get(a, "frames"), "        ");
 	}
 	fflush(stdout);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,18 @@ jnum(json_object *o, const char *key)
 	int64_t v;
 
 	return pj_int(o, key, &v) == 0 ? (long long)v : 0;
+}
+
+/* diff x size, as a leak is weighed. */
+long long
+render_bytes(json_object *a)
+{
+	long long b;
+
+	/* The agent's numbers are not trusted to fit: the product saturates. */
+	if (__builtin_mul_overflow(jnum(a, "diff"), jnum(a, "size"), &b))
+		b = (jnum(a, "diff") < 0) != (jnum(a, "size") < 0) ? LLONG_MIN : LLONG_MAX;
+	return b;
 }
 
 static json_object *
@@ -146,7 +159,7 @@ render_leak_text(FILE *f, json_object *doc, int is_report)
 		a = json_object_array_get_idx(anchors, i);
 		fprintf(f, "%10lld %10lld %10lld %10lld %12lld\n", jnum(a, "size"),
 		    jnum(a, "alloc"), jnum(a, "free"), jnum(a, "diff"),
-		    jnum(a, "diff") * jnum(a, "size"));
+		    render_bytes(a));
 		render_frames_text(f, jarr(a, "frames"), "        ");
 	}
 	fprintf(f, "total=%lld peak=%lld\n", jnum(doc, "total_bytes"), jnum(doc, "peak_bytes"));
@@ -199,7 +212,7 @@ render_folded(FILE *f, json_object *doc, int bounds)
 
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(list, i);
-		w = bounds ? 1 : jnum(a, "diff") * jnum(a, "size");
+		w = bounds ? 1 : render_bytes(a);
 		if (w <= 0)
 			continue;
 		folded_stack(f, jarr(a, "frames"));
@@ -213,7 +226,7 @@ static long long
 sort_key(json_object *a)
 {
 	if (strcmp(render_key, "bytes") == 0)
-		return jnum(a, "diff") * jnum(a, "size");
+		return render_bytes(a);
 	if (strcmp(render_key, "size") == 0)
 		return jnum(a, "size");
 	return jnum(a, "diff");

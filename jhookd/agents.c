@@ -150,45 +150,57 @@ agt_fail(struct agt_req *r, const char *why, int timeout)
 	agt_free(r);
 }
 
+int
+AGT_Answer(struct hst_proc *p, const char *text, size_t len, double now, char *cause,
+    size_t causelen)
+{
+	struct proto_answer ans;
+	char msg[200];
+	int rc = -1;
+
+	/* The answer's line, without its newline: proto/ checks its envelope. */
+	if (len > 0 && text[len - 1] == '\n')
+		len--;
+	if (proto_answer_parse(&proto_agent, text, len, &ans, cause, causelen) != 0)
+		goto out;
+	if (!ans.ok) {
+		snprintf(msg, sizeof msg, "%s", ans.message);
+		snprintf(cause, causelen, "the agent refused the poll: %s", msg);
+		goto out;
+	}
+	if (p != NULL && (rc = HST_Record(p, ans.result, now, cause, causelen)) > 0) {
+		/* Not wrong, but of no use: the next poll asks for every frame. */
+		LOG_Info("pid %ld: %s", p->pid, cause);
+		goto out;
+	}
+	if (p != NULL && rc != 0) {
+		/* A malformed answer: that agent is skipped, said once per process. */
+		if (strcmp(p->error, cause) != 0)
+			LOG_Warn("pid %ld: a malformed answer skipped: %s", p->pid, cause);
+		goto out;
+	}
+	rc = 0;
+out:
+	proto_answer_free(&ans);
+	return rc;
+}
+
 /* The whole answer is in: record it. */
 static void
 agt_done(struct agt_req *r)
 {
 	struct hst_proc *p = HST_Find(r->pid, r->start);
-	struct proto_answer ans;
-	char cause[256], msg[200];
+	char cause[256];
 	double now = jd_now();
 	int rc = 0;
 	size_t len = evbuffer_get_length(r->in);
 	const char *text = (const char *)evbuffer_pullup(r->in, -1);
 
-	/* The answer's line, without its newline: proto/ checks its envelope. */
-	if (len > 0 && text[len - 1] == '\n')
-		len--;
-	if (proto_answer_parse(&proto_agent, text, len, &ans, cause, sizeof cause) != 0) {
-		proto_answer_free(&ans);
-		agt_fail(r, cause, 0);
+	if ((rc = AGT_Answer(p, text, len, now, cause, sizeof cause)) > 0) {
+		agt_free(r);	/* of no use, not wrong: nothing recorded */
 		return;
 	}
-	if (!ans.ok) {
-		snprintf(msg, sizeof msg, "%s", ans.message);
-		snprintf(cause, sizeof cause, "the agent refused the poll: %s", msg);
-		proto_answer_free(&ans);
-		agt_fail(r, cause, 0);
-		return;
-	}
-	if (p != NULL && (rc = HST_Record(p, ans.result, now, cause, sizeof cause)) > 0) {
-		/* Not wrong, but of no use: the next poll asks for every frame. */
-		LOG_Info("pid %ld: %s", r->pid, cause);
-		proto_answer_free(&ans);
-		agt_free(r);
-		return;
-	}
-	if (p != NULL && rc != 0) {
-		/* A malformed answer: that agent is skipped, said once per process. */
-		if (strcmp(p->error, cause) != 0)
-			LOG_Warn("pid %ld: a malformed answer skipped: %s", r->pid, cause);
-		proto_answer_free(&ans);
+	if (rc != 0) {
 		agt_fail(r, cause, 0);
 		return;
 	}
@@ -199,7 +211,6 @@ agt_done(struct agt_req *r)
 		p->error[0] = '\0';
 		HST_SetState(p, HST_LIVE, now, NULL);
 	}
-	proto_answer_free(&ans);
 	agt_free(r);
 }
 

@@ -78,6 +78,15 @@ typedef int (*sto_replay_fn)(json_object *rec);
 /* Opens (creates) the state directory and replays its history; 0 or -1. */
 int	 STO_Initialise(const char *dir, sto_replay_fn replay);
 void	 STO_Finalise(void);
+/*
+ * Replays the records of a history file's text: data holds len bytes and a
+ * NUL after them, and its lines are cut in place.  Each whole line whose
+ * CRC and JSON are good goes to replay; the others are counted bad.  The
+ * length of the whole lines: what follows is a torn record.
+ */
+size_t	 STO_Replay(char *data, size_t len, sto_replay_fn replay);
+/* The CRC32 of a record's JSON text, as its line starts with it in hex. */
+uint32_t STO_Crc32(const char *p, size_t n);
 /* Appends one record to the pending batch. */
 void	 STO_Append(json_object *rec);
 /* Writes the pending batch (and fdatasyncs when configured). */
@@ -94,6 +103,15 @@ int	 AGT_Initialise(struct event_base *base);
 void	 AGT_Finalise(void);
 /* After a reload: new interval, watch list, timeout. */
 void	 AGT_Reconfigure(void);
+struct hst_proc;
+/*
+ * Reads one agent's answer to a poll (len bytes, its newline or not): the
+ * envelope, then the leak document, recorded into p's history (p NULL:
+ * checked only).  0; -1 with the reason in cause; 1 when it was of no use
+ * but not wrong (HST_Record), and nothing was recorded.
+ */
+int	 AGT_Answer(struct hst_proc *p, const char *text, size_t len, double now,
+	    char *cause, size_t causelen);
 
 /* ---------------------------------------------------------------- report.c */
 json_object *RPT_Status(void);

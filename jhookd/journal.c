@@ -205,7 +205,8 @@ hst_unrow(json_object *rows, size_t i, json_object **key, uint64_t *a, uint64_t 
 {
 	json_object *row = json_object_array_get_idx(rows, i);
 
-	if (json_object_array_length(row) != 3)
+	/* json-c asserts that what it measures is an array. */
+	if (!json_object_is_type(row, json_type_array) || json_object_array_length(row) != 3)
 		return -1;
 	*key = json_object_array_get_idx(row, 0);
 	*a = (uint64_t)json_object_get_int64(json_object_array_get_idx(row, 1));
@@ -354,7 +355,9 @@ hst_replay_poll(struct hst_proc *p, const struct hst_values *v)
 	size_t i, len = json_object_array_length(v->rows);
 
 	for (i = 0; i < len; i++) {
-		if (hst_unrow(v->rows, i, &key, &la, &lb) != 0)
+		/* The id is a string: json-c has no string for a null. */
+		if (hst_unrow(v->rows, i, &key, &la, &lb) != 0 ||
+		    !json_object_is_type(key, json_type_string))
 			return -1;
 		if ((a = hst_find_anchor(p, json_object_get_string(key))) == NULL)
 			continue;	/* its definition was lost: skip it */

@@ -44,8 +44,8 @@ static struct {
 	double		 failure_said, recovery_said;
 } sto = { .fd = -1 };
 
-static uint32_t
-sto_crc32(const char *p, size_t n)
+uint32_t
+STO_Crc32(const char *p, size_t n)
 {
 	static uint32_t table[256];
 	uint32_t c = 0xffffffffu;
@@ -96,19 +96,44 @@ sto_parse_line(const char *line, size_t n)
 	memcpy(hex, line, 8);
 	hex[8] = '\0';
 	crc = strtoul(hex, &end, 16);
-	if (*end != '\0' || crc != sto_crc32(line + 9, n - 9))
+	if (*end != '\0' || crc != STO_Crc32(line + 9, n - 9))
 		return NULL;
 	return json_tokener_parse(line + 9);
+}
+
+size_t
+STO_Replay(char *data, size_t len, sto_replay_fn replay)
+{
+	size_t good_end = 0, lineno = 0;
+	json_object *rec;
+	char *nl;
+
+	for (size_t pos = 0; pos < len; pos = (size_t)(nl - data) + 1) {
+		lineno++;
+		if ((nl = memchr(data + pos, '\n', len - pos)) == NULL)
+			break;
+		*nl = '\0';
+		good_end = (size_t)(nl - data) + 1;
+		rec = sto_parse_line(data + pos, (size_t)(nl - (data + pos)));
+		if (rec == NULL || replay(rec) != 0) {
+			LOG_Warn("%s: line %zu is corrupt (bad checksum or record); skipped",
+			    sto.path, lineno);
+			sto.records_bad++;
+		} else {
+			sto.records_loaded++;
+		}
+		json_object_put(rec);
+	}
+	return good_end;
 }
 
 /* Replays every line of the file; cuts a torn tail off. */
 static int
 sto_load(sto_replay_fn replay)
 {
-	size_t off = 0, good_end = 0, lineno = 0;
-	json_object *rec;
+	size_t off = 0, good_end;
 	struct stat st;
-	char *data, *nl;
+	char *data;
 	ssize_t r;
 
 	if (fstat(sto.fd, &st) != 0)
@@ -126,22 +151,7 @@ sto_load(sto_replay_fn replay)
 		off += (size_t)r;
 	}
 	data[off] = '\0';
-	for (size_t pos = 0; pos < off; pos = (size_t)(nl - data) + 1) {
-		lineno++;
-		if ((nl = memchr(data + pos, '\n', off - pos)) == NULL)
-			break;
-		*nl = '\0';
-		good_end = (size_t)(nl - data) + 1;
-		rec = sto_parse_line(data + pos, (size_t)(nl - (data + pos)));
-		if (rec == NULL || replay(rec) != 0) {
-			LOG_Warn("%s: line %zu is corrupt (bad checksum or record); skipped",
-			    sto.path, lineno);
-			sto.records_bad++;
-		} else {
-			sto.records_loaded++;
-		}
-		json_object_put(rec);
-	}
+	good_end = STO_Replay(data, off, replay);
 	if (good_end < off) {
 		sto.torn_bytes = off - good_end;
 		LOG_Warn("%s: the last %zu bytes are a torn record (jhookd was killed "
@@ -216,7 +226,7 @@ STO_Append(json_object *rec)
 		sto.buf = nb;
 		sto.cap = need * 2;
 	}
-	sprintf(sto.buf + sto.len, "%08x ", sto_crc32(text, n));
+	sprintf(sto.buf + sto.len, "%08x ", STO_Crc32(text, n));
 	memcpy(sto.buf + sto.len + 9, text, n);
 	sto.buf[sto.len + 9 + n] = '\n';
 	sto.len += n + 10;
