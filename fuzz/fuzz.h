@@ -14,11 +14,11 @@
 #define FUZZ_START	1000ULL
 
 /*
- * LOG, CNF (quiet, no fsync, a small max-disk so the history file is
- * compacted often), then HST and STO in a new temporary directory, removed
- * at exit.  Exits when any of it fails.
+ * fuzz/jhookd.c defines LLVMFuzzerInitialize for every jhookd target: LOG,
+ * CNF (quiet, no fsync, a small max-disk so the history file is compacted
+ * often), then HST and STO in a new temporary directory, removed at exit.
+ * Exits when any of it fails.
  */
-void	fuzz_jhookd_setup(void);
 /* A copy of data with a NUL after it (the store's parser wants one). */
 char	*fuzz_text(const uint8_t *data, size_t size);
 

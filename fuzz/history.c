@@ -17,14 +17,6 @@
 #include "jhookd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	fuzz_jhookd_setup();
-	return 0;
-}
 
 /* The input's lines as a history file: "CRC32 JSON\n" each. */
 static char *

@@ -40,8 +40,11 @@ fuzz_cleanup(void)
 	rmdir(fuzz_dir);
 }
 
-void
-fuzz_jhookd_setup(void)
+int LLVMFuzzerInitialize(int *fuzzer_argc, char ***fuzzer_argv);
+
+/* libFuzzer calls it once, before the first input. */
+int
+LLVMFuzzerInitialize(int *fuzzer_argc, char ***fuzzer_argv)
 {
 	const char *tmp = getenv("TMPDIR");
 	char *argv[] = { "jhookd-fuzz", "--config", "/dev/null", "--log-level", "error",
@@ -61,6 +64,7 @@ fuzz_jhookd_setup(void)
 		exit(1);
 	}
 	atexit(fuzz_cleanup);
+	return 0;
 }
 
 char *
