@@ -556,7 +556,8 @@ int
 HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t len)
 {
 	json_object *anchors, *changes, *frames;
-	int64_t size, alloc, fr, aid, total = 0, peak = 0, next = 0;
+	int64_t size, alloc, fr, aid, total = 0, peak = 0, next;
+	int unlinked = 0;	/* a link could not be kept: every frame next time */
 	struct hst_anchor_priv *a;
 	struct hst_link *l;
 	const char *exe;
@@ -595,7 +596,7 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 			    (a = hst_new_anchor(p, id, (uint64_t)size, frames)) != NULL)
 				hst_write_anchor(p, a);
 			if (hst_link_add(p, aid, a) != 0)
-				next = -1;	/* out of memory: every frame next time */
+				unlinked = 1;
 			if (a == NULL)
 				continue;
 		}
@@ -610,7 +611,7 @@ HST_Record(struct hst_proc *p, json_object *leak, double t, char *cause, size_t 
 	}
 	hst_polled(p, t, (uint64_t)total, (uint64_t)peak, n);
 	/* Every anchor below next_frames_from that can show again was in this answer. */
-	if (next == 0 && hst_int(leak, "next_frames_from", &next) == 0 && next >= 0 &&
+	if (!unlinked && hst_int(leak, "next_frames_from", &next) == 0 && next >= 0 &&
 	    next <= INT32_MAX)
 		hst_pp(p)->frames_from = (uint32_t)next;
 	else
